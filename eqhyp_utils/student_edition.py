@@ -29,8 +29,11 @@ def _source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def strip_solutions(notebook: dict) -> dict:
-    """Return a copy of ``notebook`` (nbformat JSON) without solution blocks and without outputs.
+def strip_solutions(notebook: dict, *, keep_outputs: bool = False) -> dict:
+    """Return a copy of ``notebook`` (nbformat JSON) without solution blocks.
+
+    The student edition also clears every output (``keep_outputs=False``); the book's class edition
+    keeps the other cells' outputs (``keep_outputs=True``).
 
     Raises InvalidInputError if a solution block is opened and never closed (or closed twice).
     """
@@ -52,7 +55,7 @@ def strip_solutions(notebook: dict) -> dict:
         if inside:
             continue
         cell = dict(cell)
-        if cell.get("cell_type") == "code":
+        if cell.get("cell_type") == "code" and not keep_outputs:
             cell["outputs"] = []
             cell["execution_count"] = None
         cells_out.append(cell)
