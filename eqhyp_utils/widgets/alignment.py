@@ -1,0 +1,191 @@
+"""Explore the layer-wise alignment profile: depth × activation × data set × checkpoint.
+
+The figure answers one question at a time: *for this network, trained on this data, where along
+the depth is the tangent-kernel alignment A_l highest, and when?* Training is short and cached, so
+the notebook trains a small grid once (:func:`train_alignment_histories`) and the widget only
+selects among the stored :class:`~eqhyp_utils.training.TrainingHistory` objects.
+
+* :func:`train_alignment_history` — one cached training run (a few seconds on one core).
+* :func:`plot_alignment_explorer` — the pure drawing function: the profile A_l at a chosen
+  checkpoint against the profile at initialisation, with the output layer's ceiling
+  1/√(C(C−1)) and, beside it, the accuracy during training with the checkpoint marked.
+* :func:`alignment_explorer_widget` — ipywidgets controls wired to :func:`plot_alignment_explorer`.
+
+Per-layer arrays follow the package convention: entry i belongs to layer i + 1 (output layer last).
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Iterable
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from ..errors import InvalidInputError, UnsupportedError
+from ..training import TrainingHistory
+
+__all__ = ["ACTIVATION_SETTINGS", "output_layer_ceiling", "checkpoint_steps", "train_alignment_history",
+           "train_alignment_histories", "plot_alignment_explorer", "alignment_explorer_widget"]
+
+#: Initialisation (σ_w², σ_b²) per activation: both at the edge of chaos (χ₁ = 1).
+#: ReLU: (2, 0) (He initialisation); tanh: σ_b² = 0.05 and σ_w² = 1.761 (science.md §3).
+ACTIVATION_SETTINGS: dict[str, tuple[float, float]] = {"relu": (2.0, 0.0), "tanh": (1.761, 0.05)}
+
+_DATASETS = ("mnist1d", "digits")
+
+
+def output_layer_ceiling(n_classes: int) -> float:
+    """Upper bound 1/√(C(C−1)) of the output layer's alignment for balanced labels (science.md §2).
+
+    K_{L+1} = G ⊗ I_C is block-diagonal in the classes, so by Cauchy–Schwarz
+    A_{L+1} ≤ ‖ỸᵀỸ‖_F / (√C tr ỸᵀỸ), which equals 1/√(C(C−1)) when the classes are balanced.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise InvalidInputError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
+    return 1.0 / math.sqrt(n_classes * (n_classes - 1))
+
+
+def _check_setting(dataset: str, activation: str, depth: int) -> None:
+    if dataset not in _DATASETS:
+        raise UnsupportedError(f"dataset must be one of {', '.join(_DATASETS)}, got {dataset!r}.")
+    if activation not in ACTIVATION_SETTINGS:
+        raise UnsupportedError(
+            f"activation must be one of {', '.join(ACTIVATION_SETTINGS)}, got {activation!r}.")
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 1:
+        raise InvalidInputError(f"depth (number of hidden layers L) must be an integer >= 1, got {depth!r}.")
+
+
+def checkpoint_steps(epochs: int, steps_per_epoch: int) -> list[int]:
+    """Steps at which the explorer measures: 0, 1/4 and 1/2 of the first epoch, the end of epoch 1,
+    of every even epoch, and of the last epoch (fewer than the default schedule, to stay fast)."""
+    ends = {1, epochs} | set(range(2, epochs + 1, 2))
+    early = {round(steps_per_epoch / 4), round(steps_per_epoch / 2)}
+    return sorted({0} | early | {k * steps_per_epoch for k in ends})
+
+
+@lru_cache(maxsize=64)
+def _cached_run(dataset: str, activation: str, depth: int, width: int, epochs: int, n_per_class: int,
+                lr: float, seed: int) -> TrainingHistory:
+    from ..data import balanced_subset, load_dataset
+    from ..models import MLP
+    from ..training import TrainConfig, train
+
+    train_set, test_set = load_dataset(dataset, seed=0)
+    probe = balanced_subset(train_set, n_per_class, seed=seed)
+    sigma_w2, sigma_b2 = ACTIVATION_SETTINGS[activation]
+    model = MLP(train_set.n_features, train_set.n_classes, depth=depth, width=width, activation=activation,
+                sigma_w2=sigma_w2, sigma_b2=sigma_b2, seed=seed)
+    config = TrainConfig(optimizer="momentum", lr=lr, momentum=0.9, epochs=epochs, batch_size=128,
+                         loss="cross_entropy", grad_clip=1.0, seed=seed)
+    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
+    history = train(model, train_set, probe, config, test=test_set, progress=False,
+                    checkpoints=checkpoint_steps(epochs, steps_per_epoch),
+                    alignment_kwargs={"dtype": torch.float32})
+    history.config.update(dataset=dataset, activation=activation, depth=depth, width=width,
+                          sigma_w2=sigma_w2, sigma_b2=sigma_b2, n_classes=train_set.n_classes,
+                          n_probe=len(probe))
+    return history
+
+
+def train_alignment_history(dataset: str = "mnist1d", activation: str = "relu", depth: int = 6, *,
+                            width: int = 128, epochs: int = 10, n_per_class: int = 10, lr: float = 0.01,
+                            seed: int = 0) -> TrainingHistory:
+    """Train one MLP at the edge of chaos and record its alignment profile during training (cached).
+
+    Protocol: the activation's (σ_w², σ_b²) from :data:`ACTIVATION_SETTINGS`; SGD-momentum 0.9,
+    batch 128, gradient-norm clipping at 1, cross-entropy; standardised data (``load_dataset``
+    with data seed 0); probe set of ``n_per_class`` training points per class; checkpoints from
+    :func:`checkpoint_steps`; alignment tiles in float32 (sums in float64, relative error ~1e-6).
+
+    Identical arguments return the *same* history object (an in-memory cache): do not modify it.
+    """
+    _check_setting(dataset, activation, depth)
+    for name, value in (("width", width), ("epochs", epochs), ("n_per_class", n_per_class)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}.")
+    return _cached_run(dataset, activation, int(depth), int(width), int(epochs), int(n_per_class),
+                       float(lr), int(seed))
+
+
+def train_alignment_histories(datasets: Iterable[str] = _DATASETS, activations: Iterable[str] = ("relu", "tanh"),
+                              depths: Iterable[int] = (6, 10), **kwargs) -> dict[tuple[str, str, int], TrainingHistory]:
+    """Every combination of ``datasets`` × ``activations`` × ``depths``, keyed (dataset, activation, depth).
+
+    Keyword arguments go to :func:`train_alignment_history`.
+    """
+    return {(d, a, int(L)): train_alignment_history(d, a, int(L), **kwargs)
+            for d in datasets for a in activations for L in depths}
+
+
+def plot_alignment_explorer(histories: "dict[tuple[str, str, int], TrainingHistory]", dataset: str = "mnist1d",
+                            activation: str = "relu", depth: int = 10, checkpoint: int = -1) -> Figure:
+    """Two panels for the run ``histories[(dataset, activation, depth)]``.
+
+    Left: A_l at checkpoint index ``checkpoint`` (negative counts from the end) and at
+    initialisation, against the layer l = 1 … L + 1, with its highest layer marked and the
+    output-layer ceiling 1/√(C(C−1)) drawn as a dotted line. Right: train and test accuracy
+    against training time, with the chosen checkpoint marked. Returns the Figure.
+    """
+    from ..plotting import OKABE_ITO, plot_alignment_profile
+
+    key = (dataset, activation, int(depth) if isinstance(depth, (int, np.integer)) else depth)
+    if key not in histories:
+        raise InvalidInputError(
+            f"no run for (dataset, activation, depth) = {key}; available: {sorted(histories)}. "
+            "Train it first with train_alignment_history.")
+    history = histories[key]
+    n = history.n_checkpoints
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (int, np.integer)) or not -n <= checkpoint < n:
+        raise InvalidInputError(f"checkpoint must be an index in {-n}..{n - 1} (this run has {n}), got {checkpoint!r}.")
+    k = int(checkpoint) % n
+    epoch = float(history.epochs[k])
+
+    fig, (ax, ax_acc) = plt.subplots(1, 2, figsize=(10.5, 3.8), layout="constrained",
+                                     gridspec_kw={"width_ratios": [1.6, 1]})
+    fig.patch.set_facecolor("white")
+    plot_alignment_profile(history.alignment[0], ax=ax, label="initialisation", color=OKABE_ITO[2], marker="s")
+    plot_alignment_profile(history.alignment[k], ax=ax, label=f"epoch {epoch:.3g}", color=OKABE_ITO[6],
+                           marker="o", mark_layer=history.peak_layer(k), mark_label="highest layer",
+                           title=f"{activation}, L = {depth}, {dataset}: alignment profile")
+    ceiling = output_layer_ceiling(int(history.config.get("n_classes", 10)))
+    ax.axhline(ceiling, color="#555555", ls=":", lw=1.2, label="output-layer ceiling $1/\\sqrt{C(C-1)}$")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize="small")
+
+    ax_acc.plot(history.epochs, history.train_accuracy, color=OKABE_ITO[0], marker="o", ms=4, label="train")
+    ax_acc.plot(history.epochs, history.test_accuracy, color=OKABE_ITO[6], marker="s", ms=4, label="test")
+    ax_acc.axvline(epoch, color="#555555", ls="--", lw=1.2, label="checkpoint shown")
+    ax_acc.set(xlabel="training time (epochs)", ylabel="accuracy", ylim=(0, 1.02), title="Accuracy")
+    ax_acc.set_facecolor("white")
+    ax_acc.legend(frameon=False, fontsize="small")
+    return fig
+
+
+def alignment_explorer_widget(histories: "dict[tuple[str, str, int], TrainingHistory]"):
+    """An ``ipywidgets.interactive`` over the runs in ``histories`` (run it in JupyterLab)."""
+    import ipywidgets as widgets
+
+    if not histories:
+        raise InvalidInputError("histories is empty; train some runs with train_alignment_histories first.")
+    keys = sorted(histories)
+    n_max = max(h.n_checkpoints for h in histories.values())
+
+    def show(dataset, activation, depth, checkpoint):
+        key = (dataset, activation, depth)
+        if key not in histories:
+            print(f"no stored run for {key}")
+            return
+        h = histories[key]
+        plot_alignment_explorer(histories, dataset, activation, depth, min(checkpoint, h.n_checkpoints - 1))
+        plt.show()
+
+    return widgets.interactive(
+        show,
+        dataset=widgets.Dropdown(options=sorted({k[0] for k in keys}), description="data set"),
+        activation=widgets.Dropdown(options=sorted({k[1] for k in keys}), description="activation"),
+        depth=widgets.Dropdown(options=sorted({k[2] for k in keys}), description="depth L"),
+        checkpoint=widgets.IntSlider(value=n_max - 1, min=0, max=n_max - 1, description="checkpoint"),
+    )
