@@ -1,4 +1,4 @@
-r"""The Equilibrium Hypothesis as a prediction from signal propagation alone (science.md §5).
+r"""The Equilibrium Hypothesis as a prediction from signal propagation alone (docs/science.md §5).
 
 Lou, Mingard, Nam & Hayou (ICML 2022): the layers that align most with the labels are those where
 the information lost in the forward pass balances the information lost in the backward pass. This

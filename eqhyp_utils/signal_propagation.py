@@ -114,7 +114,7 @@ def _as_array(value, name: str, low: float, high: float = math.inf) -> np.ndarra
 
 
 # ------------------------------------------------------------------------------------------------
-# The maps (science.md §3)
+# The maps (docs/science.md §3)
 # ------------------------------------------------------------------------------------------------
 def _variance_map(act: Activation, q, sigma_w2: float, sigma_b2: float) -> np.ndarray:
     return sigma_w2 * act.second_moment(q) + sigma_b2
@@ -173,7 +173,7 @@ def correlation_map(activation: "str | Activation", q1: "float | np.ndarray", q2
 
 
 # ------------------------------------------------------------------------------------------------
-# Fixed points, χ₁, depth scales, phase (science.md §3)
+# Fixed points, χ₁, depth scales, phase (docs/science.md §3)
 # ------------------------------------------------------------------------------------------------
 def _is_homogeneous(act: Activation) -> bool:
     """φ(λu) = λφ(u) for λ > 0 (ReLU, leaky ReLU): then V(q) = σ_w² E[φ(z)²] q + σ_b² is linear in q."""
@@ -381,7 +381,7 @@ def phase(activation: "str | Activation", sigma_w2: float, sigma_b2: float, *, t
 
 
 # ------------------------------------------------------------------------------------------------
-# Finite depth: forward and backward signals through L layers (science.md §3–4)
+# Finite depth: forward and backward signals through L layers (docs/science.md §3–4)
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ForwardSignal:
@@ -511,7 +511,7 @@ def backward_signal(activation: "str | Activation", sigma_w2: float, sigma_b2: f
 
 
 # ------------------------------------------------------------------------------------------------
-# Infinite-width per-layer NTK at initialisation (science.md §4)
+# Infinite-width per-layer NTK at initialisation (docs/science.md §4)
 # ------------------------------------------------------------------------------------------------
 def _pairwise(fn, cov: np.ndarray) -> np.ndarray:
     """fn(q_i, q_j, c_ij) over the upper triangle of a covariance matrix, mirrored."""

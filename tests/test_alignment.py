@@ -164,7 +164,7 @@ def test_label_gradient_norms_uncentred_labels_and_no_bias():
 
 
 def test_output_layer_alignment_below_block_diagonal_bound():
-    """science.md §2: K_{L+1} = I_C ⊗ (Gram + 1) is block-diagonal, so A_{L+1} ≤ 1/√(C(C−1)) (balanced labels)."""
+    """docs/science.md §2: K_{L+1} = I_C ⊗ (Gram + 1) is block-diagonal, so A_{L+1} ≤ 1/√(C(C−1)) (balanced labels)."""
     n_classes = 4
     model = MLP(D_IN, n_classes, 2, 16, "relu", seed=7)
     x = torch.randn(24, D_IN, generator=torch.Generator().manual_seed(7))

@@ -1,4 +1,4 @@
-"""The Equilibrium Hypothesis predictor: definitions by hand, science.md §5 values, the L^{3/5} law."""
+"""The Equilibrium Hypothesis predictor: definitions by hand, docs/science.md §5 values, the L^{3/5} law."""
 import math
 
 import numpy as np

@@ -5,11 +5,11 @@ networks (the O(1/N) mean-field bias, ~0.001, is negligible):
 * q_l is a mean of N squared units; for ReLU Var(relu(z)²)/E[relu(z)²]² = 5, so log q_l wanders by
   ≈ √(5/N) per layer and √(5 l /N) after l layers; the mean over n networks by √(5 l/(N n)). We allow 4σ.
 * c_l and corr(δ_l, δ_l'): an empirical correlation over N units fluctuates by ≲ (1 − c²)/√N ≈ 0.03 per
-  network and layer (correlated across layers); over six networks ≈ 0.015–0.02. We allow 0.05 (science.md
+  network and layer (correlated across layers); over six networks ≈ 0.015–0.02. We allow 0.05 (docs/science.md
   §6 saw ≤ 0.03 and ≤ 0.02).
 * ‖δ_l‖²: each layer's factor has relative noise ≈ √(1/N + 2/N) ≈ 0.054 (φ'² and the Gaussian sum), so
   after 8 layers ≈ 0.15 per network, 0.06 for six: we allow |log ratio| ≤ 0.2, and the per-layer gain
-  (8th root, an estimate of χ) within 2.5 % (science.md §6: χ₁ within 1.5 %).
+  (8th root, an estimate of χ) within 2.5 % (docs/science.md §6: χ₁ within 1.5 %).
 """
 import math
 

@@ -1,4 +1,4 @@
-"""Mean-field signal propagation: hand-checkable cases, science.md §3 reference values, Monte Carlo checks."""
+"""Mean-field signal propagation: hand-checkable cases, docs/science.md §3 reference values, Monte Carlo checks."""
 import math
 
 import numpy as np
@@ -32,7 +32,7 @@ def test_relu_covariance_and_correlation_maps_by_hand():
     assert correlation_map("tanh", 0.7, 0.7, 1.0, 1.5, 0.05) == pytest.approx(1.0, abs=1e-12)
 
 
-# --- reference values (science.md §3) ------------------------------------------------------------
+# --- reference values (docs/science.md §3) ------------------------------------------------------------
 @pytest.mark.parametrize("sigma_w2, q_star", [(1.0, 0.194), (1.5, 0.418), (2.0, 0.722)])
 def test_tanh_variance_fixed_point_reference(sigma_w2, q_star):
     q = variance_fixed_point("tanh", sigma_w2, 0.05)

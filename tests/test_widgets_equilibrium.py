@@ -19,7 +19,7 @@ def test_prediction_panel_shows_both_curves_and_the_crossing():
     p = eq.predict_equilibrium("relu", 2.0, 0.0, 16)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), p.forward)
     np.testing.assert_allclose(ax.lines[1].get_ydata(), p.backward)
-    assert ax.lines[2].get_xdata()[0] == p.layer == 8  # science.md §5: l* = 8 at L = 16
+    assert ax.lines[2].get_xdata()[0] == p.layer == 8  # docs/science.md §5: l* = 8 at L = 16
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     plt.close(fig)
 

@@ -6,7 +6,7 @@ Model: :math:`\text{peak} = a\,L^{\beta}`, fitted by least squares on
 Uncertainty: a nonparametric bootstrap that resamples the seeds *within* each depth (with
 replacement, the same number as measured) and refits; the 95 % interval is the 2.5 and 97.5
 percentiles of the refitted exponents. It captures seed-to-seed variation of the peak at fixed
-depth, not systematic effects (training length, optimiser) — science.md §6 shows those move the
+depth, not systematic effects (training length, optimiser) — docs/science.md §6 shows those move the
 peak by several layers.
 
 References to compare with: the EH prediction's own slope over the same depths (the exact

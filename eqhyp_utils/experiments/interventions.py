@@ -11,7 +11,7 @@ no bias, no residual branch). For every other configuration:
 * measured shift: per seed, peak(variant, seed) − peak(reference, seed) (paired by seed: same data,
   probe and mini-batch order); reported as the mean with the min … max over seeds. The measured
   direction is the sign of the mean when |mean| ≥ 1 layer, else "none" (a shift below one layer is
-  within the seed spread of science.md §6).
+  within the seed spread of docs/science.md §6).
 """
 from __future__ import annotations
 

@@ -288,7 +288,7 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
                "same depths, with 3/5 (the paper's asymptotic law) and with 1 (a fixed depth fraction). "
                "Protocol (c) takes the argmax at the first checkpoint where the training accuracy reaches the "
                "largest multiple of 0.05 that every run reaches, so that nets of all depths are compared at the "
-               "same point of training (science.md §6 warns that deep nets trained for the same number of epochs "
+               "same point of training (docs/science.md §6 warns that deep nets trained for the same number of epochs "
                "are not).", "",
                _format_depth_scaling(ds), ""]
     results_dir.mkdir(parents=True, exist_ok=True)

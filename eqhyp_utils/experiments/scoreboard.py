@@ -69,7 +69,7 @@ def peak_layer_at_accuracy(history: dict[str, Any], threshold: float) -> "int | 
     """Peak layer at the first checkpoint whose training accuracy reaches ``threshold`` (None if never).
 
     Nets of different depths train at different speeds; comparing them at the same training
-    accuracy, rather than after the same number of epochs, is one answer to science.md §6's
+    accuracy, rather than after the same number of epochs, is one answer to docs/science.md §6's
     warning that peaks of nets trained to different points are not comparable.
     """
     accuracy = [-1.0 if a is None else a for a in history["train_accuracy"]]

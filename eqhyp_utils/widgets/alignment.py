@@ -31,14 +31,14 @@ __all__ = ["ACTIVATION_SETTINGS", "output_layer_ceiling", "checkpoint_steps", "t
            "train_alignment_histories", "plot_alignment_explorer", "alignment_explorer_widget"]
 
 #: Initialisation (σ_w², σ_b²) per activation: both at the edge of chaos (χ₁ = 1).
-#: ReLU: (2, 0) (He initialisation); tanh: σ_b² = 0.05 and σ_w² = 1.761 (science.md §3).
+#: ReLU: (2, 0) (He initialisation); tanh: σ_b² = 0.05 and σ_w² = 1.761 (docs/science.md §3).
 ACTIVATION_SETTINGS: dict[str, tuple[float, float]] = {"relu": (2.0, 0.0), "tanh": (1.761, 0.05)}
 
 _DATASETS = ("mnist1d", "digits")
 
 
 def output_layer_ceiling(n_classes: int) -> float:
-    """Upper bound 1/√(C(C−1)) of the output layer's alignment for balanced labels (science.md §2).
+    """Upper bound 1/√(C(C−1)) of the output layer's alignment for balanced labels (docs/science.md §2).
 
     K_{L+1} = G ⊗ I_C is block-diagonal in the classes, so by Cauchy–Schwarz
     A_{L+1} ≤ ‖ỸᵀỸ‖_F / (√C tr ỸᵀỸ), which equals 1/√(C(C−1)) when the classes are balanced.
