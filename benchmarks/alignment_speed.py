@@ -138,7 +138,7 @@ def main(argv=None) -> None:
     parser.add_argument("--max-gb", type=float, default=4.0,
                         help="skip torch.func when its estimated memory exceeds this")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per method and size")
-    parser.add_argument("--block-size", type=int, default=512)
+    parser.add_argument("--block-size", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--worker", choices=METHODS, dest="method", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -134,6 +134,9 @@ def depth_scaling_figure(analysis: Mapping[str, Any], protocol: str = "final", f
     ax.set_yscale("log")
     ax.set_xticks(L)
     ax.set_xticklabels([f"{int(d)}" for d in L])
+    y_ticks = [t for t in (2, 4, 8, 16, 32, 64, 128) if t <= 1.5 * max(L)]
+    ax.set_yticks(y_ticks)
+    ax.set_yticklabels([str(t) for t in y_ticks])
     ax.minorticks_off()
     ax.set_xlabel("depth $L$ (hidden layers)")
     ax.set_ylabel("peak layer")
