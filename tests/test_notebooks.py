@@ -35,6 +35,13 @@ def test_notebook_was_executed_top_to_bottom(path: Path):
     counts = [c.get("execution_count") for c in nb["cells"] if c["cell_type"] == "code"]
     assert counts and all(isinstance(n, int) for n in counts), f"{path.name}: unexecuted code cells"
     assert counts == list(range(1, len(counts) + 1)), f"{path.name}: not executed top to bottom in one go"
+    timed = [i for i, c in enumerate(nb["cells"]) if "execution" in c.get("metadata", {})]
+    assert not timed, (f"{path.name}: cells {timed} store execution timestamps; "
+                       "execute with `python scripts/execute_notebooks.py`")
+    skipped_with_output = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")
+                           and "nbval-skip" in c.get("metadata", {}).get("tags", [])]
+    assert not skipped_with_output, (f"{path.name}: nbval-skip cells {skipped_with_output} store outputs "
+                                     "(timings or live widgets); execute with `python scripts/execute_notebooks.py`")
 
 
 @pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
