@@ -297,9 +297,12 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
     written.append(path)
 
     if iv_rows:
+        ref_epochs = sorted({g.runs[0].epochs for name, g in grids.items() if name in iv_rows and g.runs})
+        epochs_text = " or ".join(str(e) for e in ref_epochs)
         im = ["# Interventions: predicted and measured shifts of the peak layer\n",
               "Each intervention changes one knob of the reference configuration (the first of its grid: "
-              "ReLU, σ_w² = 2, σ_b² = 0, L = 16, N = 128, plain MLP, mnist1d, 10 epochs in configs/full.toml). EH direction: sign of "
+              f"ReLU, σ_w² = 2, σ_b² = 0, L = 16, N = 128, plain MLP, mnist1d, {epochs_text} epochs in configs/full.toml). "
+              "EH direction: sign of "
               "`equilibrium_layer(variant) − equilibrium_layer(reference)`. Measured shift: per seed, "
               "peak(variant) − peak(reference), paired by seed; mean [min, max] over seeds; the measured "
               "direction is the sign of the mean when |mean| ≥ 1 layer, else \"none\".", ""]
