@@ -185,6 +185,17 @@ def centered_kernel_alignment(K1: "torch.Tensor | np.ndarray", K2: "torch.Tensor
 # ----------------------------------------------------------------------------------------------
 # layer-wise alignment of a network, without forming the kernels
 
+def output_layer_ceiling(n_classes: int) -> float:
+    """Upper bound 1/√(C(C−1)) of the output layer's alignment for balanced labels (docs/science.md §2).
+
+    K_{L+1} = G ⊗ I_C is block-diagonal in the classes, so by Cauchy–Schwarz
+    A_{L+1} ≤ ‖ỸᵀỸ‖_F / (√C tr ỸᵀỸ), which equals 1/√(C(C−1)) when the classes are balanced.
+    """
+    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
+        raise InvalidInputError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
+    return 1.0 / math.sqrt(n_classes * (n_classes - 1))
+
+
 def _check_model_inputs(model: nn.Module, x, labels, n_classes: "int | None", dtype: torch.dtype):
     layers = _linear_layers(model)
     _check_dtype(dtype)

@@ -45,7 +45,7 @@ def check_alignment(answer: Callable) -> "tuple[bool, str]":
 @register("ex-02-ceiling")
 def check_ceiling(answer: Callable) -> "tuple[bool, str]":
     """answer(labels, n_classes) -> the bound ‖ỸᵀỸ‖_F / (√C tr ỸᵀỸ) on the output layer's alignment."""
-    from ..alignment import kernel_alignment, one_hot_labels
+    from ..alignment import kernel_alignment, one_hot_labels, output_layer_ceiling
 
     for seed, (n, C) in enumerate([(20, 10), (12, 3), (9, 2), (30, 5)]):
         balanced = torch.arange(n) % C
@@ -58,7 +58,7 @@ def check_ceiling(answer: Callable) -> "tuple[bool, str]":
                 kind = "balanced" if labels is balanced else "unbalanced"
                 return False, (f"{kind} labels, n = {n}, C = {C} (expected {expected:.6f}): {message} "
                                "Hint: Cauchy–Schwarz with the best Gram matrix G = ỸỸᵀ.")
-        ok, message = close_enough(answer(balanced.clone(), C), 1 / math.sqrt(C * (C - 1)), rtol=1e-8)
+        ok, message = close_enough(answer(balanced.clone(), C), output_layer_ceiling(C), rtol=1e-8)
         if not ok:
             return False, f"balanced labels with C = {C} must give 1/√(C(C−1)): {message}"
     # The bound must hold for every block-diagonal kernel G ⊗ I_C with G positive semi-definite.

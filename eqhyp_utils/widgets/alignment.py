@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ..alignment import output_layer_ceiling
 from ..errors import InvalidInputError, UnsupportedError
 from ..training import TrainingHistory
 
@@ -35,17 +36,6 @@ __all__ = ["ACTIVATION_SETTINGS", "output_layer_ceiling", "checkpoint_steps", "t
 ACTIVATION_SETTINGS: dict[str, tuple[float, float]] = {"relu": (2.0, 0.0), "tanh": (1.761, 0.05)}
 
 _DATASETS = ("mnist1d", "digits")
-
-
-def output_layer_ceiling(n_classes: int) -> float:
-    """Upper bound 1/√(C(C−1)) of the output layer's alignment for balanced labels (docs/science.md §2).
-
-    K_{L+1} = G ⊗ I_C is block-diagonal in the classes, so by Cauchy–Schwarz
-    A_{L+1} ≤ ‖ỸᵀỸ‖_F / (√C tr ỸᵀỸ), which equals 1/√(C(C−1)) when the classes are balanced.
-    """
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise InvalidInputError(f"n_classes must be an integer >= 2, got {n_classes!r}.")
-    return 1.0 / math.sqrt(n_classes * (n_classes - 1))
 
 
 def _check_setting(dataset: str, activation: str, depth: int) -> None:
