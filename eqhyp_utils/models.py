@@ -7,7 +7,10 @@ r"""Fully connected networks in the standard parametrisation.
     f(x) = W_{L+1}\,\phi(h_L) + b_{L+1},
 
 with :math:`W_l[i,j] \sim \mathcal N(0, \sigma_w^2/\text{fan\_in})` and
-:math:`b_l \sim \mathcal N(0, \sigma_b^2)`.
+:math:`b_l \sim \mathcal N(0, \sigma_b^2)`. The draws come from numpy's platform-independent
+generator (:mod:`eqhyp_utils.rng`), in float64, so a seed gives the same network on every machine;
+parameters are float64 unless ``dtype`` says otherwise (float64 training does not amplify rounding
+differences into visible ones, docs/science.md §7).
 
 ``ResidualMLP`` keeps the first and last layers and makes every hidden layer a residual block
 with branch scale α:
@@ -26,6 +29,7 @@ from torch import nn
 
 from .activations import Activation, get_activation
 from .errors import InvalidInputError
+from .rng import generator, standard_normal
 
 
 def _check_architecture(in_features: int, depth: int, width: int, out_features: int,
@@ -53,12 +57,13 @@ class MLP(nn.Module):
     width : hidden width N.
     activation : a name from :data:`eqhyp_utils.activations.ACTIVATIONS` or an Activation.
     sigma_w2, sigma_b2 : initialisation variances (σ_w², σ_b²); ReLU's edge of chaos is (2, 0).
-    seed : seeds the initialisation (independent of torch's global generator).
+    seed : seeds the initialisation (the ``"init"`` stream of :func:`eqhyp_utils.rng.generator`).
+    dtype : parameter dtype, float64 by default.
     """
 
     def __init__(self, in_features: int, out_features: int, depth: int, width: int,
                  activation: "str | Activation" = "relu", sigma_w2: float = 2.0,
-                 sigma_b2: float = 0.0, seed: int = 0) -> None:
+                 sigma_b2: float = 0.0, seed: int = 0, *, dtype: torch.dtype = torch.float64) -> None:
         super().__init__()
         _check_architecture(in_features, depth, width, out_features, sigma_w2, sigma_b2)
         self.activation = get_activation(activation)
@@ -69,7 +74,11 @@ class MLP(nn.Module):
         self.sigma_w2 = float(sigma_w2)
         self.sigma_b2 = float(sigma_b2)
         sizes = [in_features] + [width] * depth + [out_features]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        if dtype not in (torch.float32, torch.float64):
+            raise InvalidInputError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}.")
+        # skip_init: no draw from torch's global generator (reset_parameters draws every value)
+        self.layers = nn.ModuleList(nn.utils.skip_init(nn.Linear, a, b, dtype=dtype)
+                                    for a, b in zip(sizes[:-1], sizes[1:]))
         self.reset_parameters(seed)
 
     @property
@@ -79,12 +88,13 @@ class MLP(nn.Module):
 
     @torch.no_grad()
     def reset_parameters(self, seed: int = 0) -> None:
-        """Draw W ~ N(0, σ_w²/fan_in) and b ~ N(0, σ_b²) from a generator seeded with ``seed``."""
-        g = torch.Generator().manual_seed(int(seed))
+        """Draw W ~ N(0, σ_w²/fan_in) and b ~ N(0, σ_b²), layer by layer (weights, then bias), from the
+        platform-independent stream ``generator(seed, "init")``; the products are taken in float64."""
+        rng = generator(seed, "init")
         for layer in self.layers:
             fan_in = layer.in_features
-            layer.weight.copy_(torch.randn(layer.weight.shape, generator=g) * math.sqrt(self.sigma_w2 / fan_in))
-            layer.bias.copy_(torch.randn(layer.bias.shape, generator=g) * math.sqrt(self.sigma_b2))
+            layer.weight.copy_(standard_normal(tuple(layer.weight.shape), rng) * math.sqrt(self.sigma_w2 / fan_in))
+            layer.bias.copy_(standard_normal(tuple(layer.bias.shape), rng) * math.sqrt(self.sigma_b2))
 
     def hidden_update(self, l: int, h: torch.Tensor) -> torch.Tensor:
         """h_l from h_{l-1} for a hidden layer l ≥ 2."""
@@ -117,11 +127,12 @@ class ResidualMLP(MLP):
 
     def __init__(self, in_features: int, out_features: int, depth: int, width: int,
                  activation: "str | Activation" = "relu", sigma_w2: float = 2.0,
-                 sigma_b2: float = 0.0, alpha: float = 0.5, seed: int = 0) -> None:
+                 sigma_b2: float = 0.0, alpha: float = 0.5, seed: int = 0, *,
+                 dtype: torch.dtype = torch.float64) -> None:
         if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha > 0):
             raise InvalidInputError(f"alpha (residual branch scale) must be a finite number > 0, got {alpha!r}.")
         self.alpha = float(alpha)
-        super().__init__(in_features, out_features, depth, width, activation, sigma_w2, sigma_b2, seed)
+        super().__init__(in_features, out_features, depth, width, activation, sigma_w2, sigma_b2, seed, dtype=dtype)
 
     def hidden_update(self, l: int, h: torch.Tensor) -> torch.Tensor:
         return h + self.alpha * self.layers[l - 1](self.activation.phi(h))
@@ -132,8 +143,9 @@ class ResidualMLP(MLP):
 
 def build_model(in_features: int, out_features: int, depth: int, width: int,
                 activation: "str | Activation" = "relu", sigma_w2: float = 2.0, sigma_b2: float = 0.0,
-                alpha: "float | None" = None, seed: int = 0) -> MLP:
+                alpha: "float | None" = None, seed: int = 0, *, dtype: torch.dtype = torch.float64) -> MLP:
     """An :class:`MLP`, or a :class:`ResidualMLP` when a branch scale ``alpha`` is given."""
     if alpha is None:
-        return MLP(in_features, out_features, depth, width, activation, sigma_w2, sigma_b2, seed)
-    return ResidualMLP(in_features, out_features, depth, width, activation, sigma_w2, sigma_b2, alpha, seed)
+        return MLP(in_features, out_features, depth, width, activation, sigma_w2, sigma_b2, seed, dtype=dtype)
+    return ResidualMLP(in_features, out_features, depth, width, activation, sigma_w2, sigma_b2, alpha, seed,
+                       dtype=dtype)

@@ -16,7 +16,7 @@ SMALL = dict(n_train=300, n_test=100)
 # ---- Dataset and check_dataset ------------------------------------------------------------
 def test_dataset_converts_types_and_reports_sizes():
     d = Dataset(np.ones((5, 3)), np.array([0, 1, 2, 0, 1]), 3, "toy")
-    assert d.x.dtype == torch.float32 and d.y.dtype == torch.int64
+    assert d.x.dtype == torch.float64 and d.y.dtype == torch.int64
     assert len(d) == 5 and d.n_features == 3
     assert d.class_counts().tolist() == [2, 2, 1]
 

@@ -8,7 +8,7 @@ from eqhyp_utils.demo import alignment_table, run_demo
 
 def test_demo_runs_and_writes_its_outputs(tmp_path, capsys):
     kwargs = dict(dataset="gaussian", depth=3, width=16, epochs=2, seed=1, progress=False, n_train=300,
-                  n_test=60, n_probe_per_class=3, lr=0.05)
+                  n_test=60, probe_per_class=3, lr=0.05)
     history = run_demo(out_dir=tmp_path / "a", **kwargs)
     first = capsys.readouterr().out
     assert history.alignment.shape == (len(history.steps), 4) and np.isfinite(history.alignment).all()
@@ -23,9 +23,10 @@ def test_demo_runs_and_writes_its_outputs(tmp_path, capsys):
     assert first.replace(str(tmp_path / "a"), "") == second.replace(str(tmp_path / "b"), "")
 
 
-def test_demo_on_mnist1d(tmp_path, capsys):
+def test_demo_on_mnist1d(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EQHYP_CACHE", str(tmp_path / "cache"))
     history = run_demo(dataset="mnist1d", depth=2, width=16, epochs=1, progress=False, n_train=200, n_test=50,
-                       n_probe_per_class=2, out_dir=tmp_path, cache_dir=tmp_path / "cache")
+                       probe_per_class=2, out_dir=tmp_path)
     out = capsys.readouterr().out
     assert "mnist1d (200 train / 50 test)" in out and history.n_layers == 3
     assert (tmp_path / "alignment_profile.png").exists()

@@ -78,8 +78,8 @@ def test_equilibrium_depth_approaches_three_fifths_law():
 
 
 def test_baselines():
-    assert baseline_predictions(6) == {"middle layer": 4, "last hidden layer": 6}
-    assert baseline_predictions(5)["middle layer"] == 3  # six layers: the lower middle
+    assert baseline_predictions(6) == {"middle": 4, "last hidden": 6}
+    assert baseline_predictions(5)["middle"] == 3  # six layers: the lower middle
     assert baseline_predictions(16, fractions=(0.65,))["fraction 0.65"] == 11  # round(0.65 · 17) = round(11.05)
     assert depth_fraction_baseline(10, 0.5) == 6  # 5.5 rounds up
     assert depth_fraction_baseline(10, 0.0) == 1 and depth_fraction_baseline(10, 1.0) == 11

@@ -14,7 +14,8 @@ from eqhyp_utils.experiments.config import RunConfig, load_grids, parse_grids, u
 from eqhyp_utils.experiments.depth_scaling import bootstrap_power_law, fit_power_law
 from eqhyp_utils.experiments.results import read_result, write_result
 from eqhyp_utils.experiments.runner import result_path, run_grid, run_one
-from eqhyp_utils.experiments.scoreboard import (fit_fraction, loco_fraction_predictions, peak_layer,
+from eqhyp_utils.experiments.scoreboard import (NOISE_CEILING, noise_ceiling_predictions, paired_bootstrap,
+                                                 fit_fraction, loco_fraction_predictions, peak_layer,
                                                 scoreboard_rows, summarise_configurations)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def _tiny_runs(seeds=(0,)):
 def test_write_then_resume_skips_finished_runs(tmp_path):
     runs = _tiny_runs((0, 1))
     counts = run_grid(runs, tmp_path, progress=False)
-    assert counts == {"total": 2, "skipped": 0, "redone": 0, "ran": 2}
+    assert counts == {"total": 2, "skipped": 0, "redone": 0, "ran": 2, "failed": 0}
     paths = [result_path(tmp_path, r) for r in runs]
     mtimes = [p.stat().st_mtime_ns for p in paths]
     payload = read_result(paths[0], expected_config_hash=runs[0].config_hash())
@@ -126,8 +127,7 @@ def test_damaged_file_is_reported_and_redone(tmp_path, damage):
         counts = run_grid([run], tmp_path, progress=False)
     assert counts["redone"] == 1 and counts["ran"] == 1
     redone, original = json.loads(path.read_text())["payload"], json.loads(good)["payload"]
-    for volatile in ("runtime_s", "git_commit"):
-        redone["provenance"].pop(volatile), original["provenance"].pop(volatile)
+    redone["provenance"].pop("git_commit"), original["provenance"].pop("git_commit")  # HEAD may move
     assert redone == original  # redone identically (deterministic)
 
 
@@ -157,13 +157,8 @@ def test_parallel_jobs_give_identical_files(tmp_path):
     runs = _tiny_runs((0, 1))
     run_grid(runs, tmp_path / "one", jobs=1, progress=False)
     run_grid(runs, tmp_path / "two", jobs=2, progress=False)
-    for r in runs:
-        a = read_result(result_path(tmp_path / "one", r))
-        b = read_result(result_path(tmp_path / "two", r))
-        for volatile in ("runtime_s", "git_commit"):  # wall time; HEAD may move between the two runs
-            a["provenance"].pop(volatile), b["provenance"].pop(volatile)
-        for key in a:
-            assert a[key] == b[key], key
+    for r in runs:  # byte for byte: result files hold no wall time (that goes to runs/timings.jsonl)
+        assert result_path(tmp_path / "one", r).read_bytes() == result_path(tmp_path / "two", r).read_bytes()
 
 
 # --------------------------------------------------------------------------------------------
@@ -208,6 +203,51 @@ def test_scoreboard_arithmetic_by_hand():
     for name, (mae, exact, within1) in expected.items():
         got = row[name]
         assert (got["mae"], got["exact"], got["within1"]) == pytest.approx((mae, exact, within1)), name
+
+
+def test_noise_ceiling_predicts_each_run_by_the_other_seeds():
+    payloads = [_payload(7, 0, 2), _payload(7, 1, 4), _payload(7, 2, 6)]
+    (s,) = summarise_configurations(payloads, eh=lambda c: 4)
+    assert noise_ceiling_predictions(s, "final") == [5.0, 4.0, 3.0]
+    row = scoreboard_rows([s], "final")[0]
+    # errors |5−2|, |4−4|, |3−6| = 3, 0, 3
+    assert row[NOISE_CEILING]["mae"] == pytest.approx(2.0) and row[NOISE_CEILING]["within1"] == pytest.approx(1 / 3)
+
+
+def test_paired_bootstrap_difference_by_hand():
+    a = [[(2, 2), (2, 3)], [(5, 5)]]       # errors 0, 1 | 0
+    b = [[(4, 2), (4, 3)], [(5, 7)]]       # errors 2, 1 | 2
+    out = paired_bootstrap(a, b, n_boot=500)
+    assert out["diff"] == pytest.approx(1 / 3 - 5 / 3) and out["configs"] == 2
+    assert out["lo"] <= out["diff"] <= out["hi"] < 0   # a is better in every resample
+    same = paired_bootstrap(a, a, n_boot=100)
+    assert same["diff"] == same["lo"] == same["hi"] == 0
+    assert paired_bootstrap([[]], [[(1, 1)]])["configs"] == 0
+
+
+def test_milestone_protocols_read_the_checkpoint_of_the_milestone():
+    history = {"epochs": [0.0, 6.0, 12.0], "steps": [0, 192, 384],
+               "alignment": [[0.3, 0.1, 0.1], [0.1, 0.3, 0.1], [0.1, 0.1, 0.3]],
+               "test_alignment": [[0.3, 0.1, 0.1], [0.3, 0.1, 0.1], [0.1, 0.3, 0.29]],
+               "milestones": [{"loss": 0.1, "step": 192, "epoch": 6.0}, {"loss": 0.02, "step": 384, "epoch": 12.0}]}
+    assert peak_layer(history, "loss<0.1") == 2 and peak_layer(history, "loss<0.02") == 3
+    assert peak_layer(history, "loss<0.1 test") == 1 and peak_layer(history, "loss<0.02 test") == 2
+    assert peak_layer(history, "loss<0.02 test top") == 2.5       # layers 2 and 3 within 5 %
+    history["milestones"][1]["step"] = None                        # never reached
+    assert peak_layer(history, "loss<0.02") is None
+
+
+def test_the_paper_grid_is_the_paper_protocol():
+    runs = load_grids(REPO / "configs" / "paper.toml")["depth_scaling"].runs
+    assert sorted({r.depth + 1 for r in runs}) == [10, 20, 30, 40, 50]           # Linear layers D = L + 1
+    assert {r.depth + 1: r.lr for r in runs} == {10: 0.005, 20: 0.004, 30: 0.004, 40: 0.002, 50: 0.001}
+    assert {r.seed for r in runs} == {0, 1, 2, 3, 4}
+    for r in runs:
+        assert (r.dataset, r.width, r.sigma_w2, r.sigma_b2, r.batch_size, r.momentum, r.weight_decay) == \
+            ("mnist", 256, 2.0, 0.0, 128, 0.9, 0.0)
+        assert r.grad_clip is None and r.stop_loss == 0.02 and r.milestone_losses == (0.1, 0.02)
+        assert r.epochs == 300 and r.patience == 2
+        assert r.probe_per_class * 10 >= 1000 and r.test_probe >= 1000
 
 
 def test_diverged_runs_are_excluded_and_counted():

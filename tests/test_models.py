@@ -11,7 +11,7 @@ def test_layers_are_numbered_one_to_depth_plus_one():
     model = MLP(5, 3, depth=4, width=7)
     assert model.n_layers == 5 and len(model.layers) == 5
     assert [(l.in_features, l.out_features) for l in model.layers] == [(5, 7), (7, 7), (7, 7), (7, 7), (7, 3)]
-    h = model.preactivations(torch.randn(2, 5))
+    h = model.preactivations(torch.randn(2, 5, dtype=torch.float64))
     assert [t.shape[1] for t in h] == [7, 7, 7, 7, 3]
 
 
@@ -30,7 +30,7 @@ def test_initialisation_variance_and_seed():
 
 def test_forward_is_the_stated_recursion():
     torch.manual_seed(0)
-    x = torch.randn(3, 4)
+    x = torch.randn(3, 4, dtype=torch.float64)
     model = MLP(4, 2, depth=3, width=6, activation="tanh", sigma_b2=0.1)
     W, b = [l.weight for l in model.layers], [l.bias for l in model.layers]
     h = x @ W[0].T + b[0]
@@ -41,7 +41,7 @@ def test_forward_is_the_stated_recursion():
 
 def test_residual_blocks():
     torch.manual_seed(0)
-    x = torch.randn(3, 4)
+    x = torch.randn(3, 4, dtype=torch.float64)
     model = ResidualMLP(4, 2, depth=3, width=6, alpha=0.3, sigma_b2=0.1)
     W, b = [l.weight for l in model.layers], [l.bias for l in model.layers]
     h = x @ W[0].T + b[0]
@@ -72,6 +72,25 @@ def test_bad_alpha_and_activation():
         ResidualMLP(3, 2, depth=2, width=4, alpha=0.0)
     with pytest.raises(UnsupportedError, match="swish"):
         MLP(3, 2, depth=2, width=4, activation="swish")
+
+
+def test_initialisation_is_platform_independent_and_float64():
+    """The weights are numpy PCG64 draws (the same bits on every CPU), not torch.randn."""
+    import numpy as np
+
+    from eqhyp_utils.rng import generator
+
+    model = MLP(3, 2, depth=1, width=4, sigma_w2=2.0, sigma_b2=0.5, seed=7)
+    rng = generator(7, "init")
+    w1 = rng.standard_normal((4, 3)) * math.sqrt(2.0 / 3)
+    b1 = rng.standard_normal(4) * math.sqrt(0.5)
+    assert model.layers[0].weight.dtype == torch.float64
+    assert np.array_equal(model.layers[0].weight.detach().numpy(), w1)
+    assert np.array_equal(model.layers[0].bias.detach().numpy(), b1)
+    state = torch.random.get_rng_state()
+    MLP(3, 2, depth=2, width=4, seed=1)
+    assert torch.equal(state, torch.random.get_rng_state()), "building a model must not touch torch's generator"
+    assert MLP(3, 2, depth=1, width=4, dtype=torch.float32).layers[0].weight.dtype == torch.float32
 
 
 def test_repr_has_no_memory_address():

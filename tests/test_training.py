@@ -218,7 +218,9 @@ def test_time_averaged_alignment_by_hand():
     h = _handmade_history()
     # trapezoid over t = 0, 0.25, 1: (0.25·(A0+A1)/2 + 0.75·(A1+A2)/2) / 1
     expected = 0.25 * (h.alignment[0] + h.alignment[1]) / 2 + 0.75 * (h.alignment[1] + h.alignment[2]) / 2
-    np.testing.assert_allclose(h.time_averaged_alignment(), expected, rtol=1e-12)
+    np.testing.assert_allclose(h.time_averaged_alignment(from_epoch=0.0), expected, rtol=1e-12)
+    # the default leaves the first epoch out: only the checkpoint at t = 1 remains
+    np.testing.assert_allclose(h.time_averaged_alignment(), h.alignment[2], rtol=1e-12)
 
 
 def test_history_round_trips_through_json():
@@ -234,3 +236,67 @@ def test_history_round_trips_through_json():
         TrainingHistory.from_dict(broken)
     with pytest.raises(CorruptResultError):
         TrainingHistory.from_dict({"steps": [0]})
+
+
+# ---- run to threshold (the paper's protocol) ---------------------------------------------------
+def test_run_to_threshold_records_milestones_and_stops(alignment_module):
+    train_set, test_set, probe = _task(separation=6.0)
+    test_probe = balanced_subset(test_set, 4, seed=1)
+    config = TrainConfig(lr=0.05, epochs=60, milestone_losses=(0.5, 0.05), stop_loss=0.05, patience=2, seed=3)
+    h = train(_model(seed=3), train_set, probe, config, test=test_set, test_probe=test_probe,
+              checkpoints=[0], progress=False)
+    assert h.stop_reason == "stop_loss" and not h.diverged
+    # the running loss of each epoch is the batch-size-weighted mean of that epoch's mini-batch losses
+    steps_per_epoch = h.steps_per_epoch
+    sizes = [len(b) for b in torch.arange(len(train_set)).split(config.batch_size)]
+    per_epoch = np.array(h.loss_values).reshape(-1, steps_per_epoch)
+    np.testing.assert_allclose(h.epoch_loss, (per_epoch * sizes).sum(1) / len(train_set), rtol=1e-12)
+    # a milestone is reached at the end of the first epoch closing two epochs in a row below it
+    for m in h.milestones:
+        below = h.epoch_loss < m["loss"]
+        first = next(k for k in range(1, len(below)) if below[k] and below[k - 1])
+        assert m["epoch"] == first + 1 and m["step"] == (first + 1) * steps_per_epoch
+    # checkpoints: initialisation and the two milestones; training stopped at the last one
+    assert list(h.steps) == [0] + [m["step"] for m in sorted(h.milestones, key=lambda m: m["step"])]
+    assert h.loss_steps[-1] == h.steps[-1] - 1
+    assert h.test_alignment.shape == h.alignment.shape
+    assert h.milestone_index(0.05) == h.n_checkpoints - 1 and h.milestone_index(0.5) == 1
+    back = TrainingHistory.from_dict(json.loads(json.dumps(h.to_dict())))
+    np.testing.assert_array_equal(back.test_alignment, h.test_alignment)
+    assert back.milestones == h.milestones and back.stop_reason == "stop_loss"
+
+
+def test_a_run_that_misses_its_threshold_is_recorded_as_such(alignment_module):
+    train_set, _, probe = _task()
+    config = TrainConfig(lr=0.001, epochs=2, milestone_losses=(0.1,), stop_loss=1e-6, seed=0)
+    h = train(_model(), train_set, probe, config, checkpoints=[0], progress=False)
+    assert h.stop_reason == "epoch_cap" and len(h.epoch_loss) == 2
+    assert all(m["step"] is None and m["epoch"] is None for m in h.milestones)
+    assert h.milestone_index(0.1) is None
+    with pytest.raises(InvalidInputError, match="not a watched milestone"):
+        h.milestone_index(0.3)
+
+
+@pytest.mark.parametrize("kwargs", [dict(milestone_losses=(0.0,)), dict(stop_loss=-1.0), dict(patience=0)])
+def test_threshold_settings_are_validated(kwargs):
+    with pytest.raises(InvalidInputError):
+        TrainConfig(**kwargs)
+
+
+def test_mini_batch_order_comes_from_the_platform_independent_stream(alignment_module):
+    """The batches of epoch 1 are the consecutive slices of generator(seed, "batches").permutation(n)."""
+    from eqhyp_utils.rng import generator
+
+    train_set, _, probe = _task()
+    config = TrainConfig(optimizer="sgd", lr=1e-12, epochs=1, batch_size=50, seed=5)
+    model = _model()
+    seen = []
+    handle = model.layers[0].register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    train(model, train_set, probe, config, checkpoints=[0], progress=False)
+    handle.remove()
+    order = generator(5, "batches").permutation(len(train_set))
+    batches = [x for x in seen if x.shape[0] == 50]  # the checkpoint at step 0 sees all 200 points
+    expected = [train_set.x[torch.from_numpy(order[i:i + 50])] for i in range(0, 200, 50)]
+    assert len(batches) == 4
+    for got, want in zip(batches, expected):
+        assert torch.equal(got, want)

@@ -9,7 +9,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from eqhyp_utils.errors import InvalidInputError, UnsupportedError  # noqa: E402
-from eqhyp_utils.widgets.alignment import (alignment_explorer_widget, checkpoint_steps,  # noqa: E402
+from eqhyp_utils.training import checkpoint_schedule  # noqa: E402
+from eqhyp_utils.widgets.alignment import (alignment_explorer_widget, alignment_run_config,  # noqa: E402
                                            output_layer_ceiling, plot_alignment_explorer,
                                            train_alignment_histories, train_alignment_history)
 
@@ -28,29 +29,24 @@ def test_ceiling_by_hand():
         output_layer_ceiling(1)
 
 
-def test_checkpoint_steps():
-    assert checkpoint_steps(4, 8) == [0, 2, 4, 8, 16, 32]
-    assert checkpoint_steps(1, 12) == [0, 3, 6, 12]
-
-
 def test_runs_have_one_profile_per_checkpoint(histories):
     assert set(histories) == {("digits", "relu", 2), ("digits", "tanh", 2)}
     for h in histories.values():
         spe = h.steps_per_epoch
-        assert h.steps.tolist() == checkpoint_steps(2, spe)
+        assert h.steps.tolist() == checkpoint_schedule(2, spe)  # the recipe's default schedule
         assert h.alignment.shape == (h.n_checkpoints, 3)
         assert np.isfinite(h.alignment).all()
         # the output layer never exceeds its ceiling (10 balanced classes in the probe set)
         assert (h.alignment[:, -1] <= output_layer_ceiling(10) + 1e-9).all()
-        assert h.config["activation"] in ("relu", "tanh") and h.config["n_classes"] == 10
+        assert h.config["run"]["activation"] in ("relu", "tanh") and h.config["n_classes"] == 10
 
 
 def test_runs_are_cached_and_deterministic(histories):
     again = train_alignment_history("digits", "relu", 2, **TINY)
     assert again is histories[("digits", "relu", 2)]
-    from eqhyp_utils.widgets.alignment import _cached_run
+    from eqhyp_utils.experiments.runner import train_run
 
-    fresh = _cached_run.__wrapped__("digits", "relu", 2, 16, 2, 3, 0.01, 0)
+    fresh = train_run(alignment_run_config("digits", "relu", 2, **TINY))  # the uncached recipe
     np.testing.assert_array_equal(fresh.alignment, again.alignment)
 
 

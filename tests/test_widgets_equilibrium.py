@@ -5,12 +5,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
 from eqhyp_utils import equilibrium as eq  # noqa: E402
 from eqhyp_utils.errors import InvalidInputError  # noqa: E402
-from eqhyp_utils.widgets.equilibrium import (equilibrium_figure, equilibrium_widget,  # noqa: E402
-                                             train_alignment_profile)
+from eqhyp_utils.experiments.runner import train_run  # noqa: E402
+from eqhyp_utils.widgets.equilibrium import (equilibrium_figure, equilibrium_run_config,  # noqa: E402
+                                             equilibrium_widget, train_alignment_profile)
 
 
 def test_prediction_panel_shows_both_curves_and_the_crossing():
@@ -39,10 +39,9 @@ def test_measured_profile_of_the_wrong_length_is_rejected():
 
 
 def test_training_is_deterministic_and_records_every_layer():
-    torch.set_num_threads(1)
     kwargs = dict(width=16, epochs=1, n_train=200, probe_per_class=3, seed=3)
     a = train_alignment_profile("relu", 2.0, 0.0, 3, **kwargs)
-    b = train_alignment_profile("relu", 2.0, 0.0, 3, **kwargs)
+    b = train_run(equilibrium_run_config("relu", 2.0, 0.0, 3, **kwargs))  # the uncached recipe
     assert a.alignment.shape == (2, 4)  # initialisation + one epoch, layers 1 … L + 1
     np.testing.assert_array_equal(a.alignment, b.alignment)
     assert np.all(np.isfinite(a.alignment))

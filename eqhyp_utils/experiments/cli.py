@@ -2,12 +2,13 @@
 
 Examples::
 
-    python -m eqhyp_utils reproduce --jobs 2                 # full grid → results/
-    python -m eqhyp_utils reproduce --quick                  # few-minute subset → results_quick/
-    python -m eqhyp_utils reproduce --scoreboard-only        # re-analyse existing result files
-    python -m eqhyp_utils reproduce scoreboard               # same
+    python -m eqhyp_utils reproduce --jobs 2                         # fixed-budget grid → results/fixed_budget/
+    python -m eqhyp_utils reproduce --config configs/paper.toml      # the paper's protocol → results/paper/
+    python -m eqhyp_utils reproduce --quick                          # few-minute subset → results_quick/
+    python -m eqhyp_utils reproduce scoreboard                       # re-analyse existing result files
 
-Finished runs are skipped, so an interrupted grid resumes where it stopped.
+A grid file's ``[meta] results`` names its folder under results/. Finished runs are skipped, so an
+interrupted grid resumes where it stopped; Ctrl-C stops it cleanly (finished runs are kept).
 """
 from __future__ import annotations
 
@@ -21,6 +22,20 @@ from ..errors import EqhypError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FULL_CONFIG = REPO_ROOT / "configs" / "full.toml"
 QUICK_CONFIG = REPO_ROOT / "configs" / "quick.toml"
+
+
+def default_results_dir(config: Path) -> Path:
+    """results/<[meta] results> of the grid file, or results_<stem>/ when it names none."""
+    import tomllib
+
+    meta = {}
+    if config.suffix == ".toml" and config.is_file():
+        try:
+            meta = tomllib.loads(config.read_text()).get("meta", {})
+        except tomllib.TOMLDecodeError:
+            meta = {}
+    folder = meta.get("results")
+    return REPO_ROOT / "results" / folder if folder else REPO_ROOT / f"results_{config.stem}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: "list[str] | None" = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     config = args.config or (QUICK_CONFIG if args.quick else FULL_CONFIG)
-    results = args.results or (REPO_ROOT / ("results_quick" if args.quick else "results"))
+    results = args.results or default_results_dir(config)
     if args.jobs < 1:
         print(f"error: --jobs must be >= 1, got {args.jobs}.", file=sys.stderr)
         return 2
@@ -68,4 +83,7 @@ def main(argv: "list[str] | None" = None) -> int:
     except EqhypError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished runs are saved; run the same command again to resume.", file=sys.stderr)
+        return 130
     return 0

@@ -21,7 +21,7 @@ gives the ``seed`` of each run). TOML has no null, so ``alpha = "none"`` (or ``g
 "none"``) means "no residual branch" (resp. "no clipping").
 
 A run is identified by its canonical configuration: :meth:`RunConfig.config_hash` is the SHA-256
-of its JSON with sorted keys. Grids are queries over runs, not owners of them: the same run (e.g.
+of its JSON with sorted keys (:func:`config_hash`, the one definition used everywhere). Grids are queries over runs, not owners of them: the same run (e.g.
 ReLU, L = 16, σ_b² = 0) may belong to several grids and is trained once.
 """
 from __future__ import annotations
@@ -38,25 +38,38 @@ from typing import Any
 from ..activations import ACTIVATIONS
 from ..errors import InvalidInputError, UnsupportedError
 
-__all__ = ["RunConfig", "Grid", "load_grids", "parse_grids", "expand_grid", "unique_runs"]
+__all__ = ["RunConfig", "Grid", "config_hash", "load_grids", "parse_grids", "expand_grid", "unique_runs"]
 
 _NONE_WORDS = ("none", "null")
 _OPTIMIZERS = ("sgd", "momentum", "adam")
-_DATASETS = ("mnist1d", "digits", "gaussian")
+_DATASETS = ("mnist1d", "digits", "gaussian", "mnist", "mnist_full", "fashion_mnist")
+_TUPLE_KEYS = ("early_fractions", "milestone_losses")
+_FLOAT_KEYS = ("sigma_w2", "sigma_b2", "lr", "momentum", "weight_decay")
+_OPTIONAL_FLOAT_KEYS = ("alpha", "grad_clip", "stop_loss")
+
+
+def config_hash(config: "dict[str, Any]") -> str:
+    """SHA-256 (hex) of a run configuration's canonical JSON (sorted keys, no spaces)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that determines one training run (and nothing else).
+    """Everything that determines one training run (and nothing else): the course's one recipe.
 
-    data: ``dataset`` with ``n_train``/``n_test`` samples (mnist1d, gaussian; digits has a fixed
-        size) generated/split with ``data_seed``; the probe set holds ``probe_per_class`` training
-        points of each class, drawn with ``seed``.
+    data: ``dataset`` with ``n_train``/``n_test`` samples (mnist1d, gaussian, mnist; digits has a
+        fixed size) generated/split with ``data_seed``; the probe set holds ``probe_per_class``
+        training points of each class, drawn with ``seed``; ``test_probe`` > 0 adds a held-out
+        probe of that many test points (a seeded random subset; ``n_test`` keeps the whole set).
     network: ``activation``, ``sigma_w2``, ``sigma_b2``, ``depth`` (hidden layers L), ``width``,
         ``alpha`` (residual branch scale, or None for a plain MLP), initialised with ``seed``.
-    training: ``optimizer`` (sgd | momentum | adam), ``lr``, ``momentum``, ``epochs``,
-        ``batch_size``, ``grad_clip`` (None: off), ``loss``; mini-batches shuffled with ``seed``.
-    checkpoints: step 0, the fractions ``early_fractions`` of the first epoch, every epoch's end.
+    training: ``optimizer`` (sgd | momentum | adam), ``lr``, ``momentum``, ``weight_decay``,
+        ``epochs``, ``batch_size``, ``grad_clip`` (None: off), ``loss``; mini-batches shuffled with
+        ``seed``. Run to threshold: ``milestone_losses``, ``stop_loss`` (None: a fixed budget of
+        ``epochs``; else ``epochs`` is the cap) and ``patience``, as in
+        :class:`~eqhyp_utils.training.TrainConfig`.
+    checkpoints: step 0, the fractions ``early_fractions`` of the first epoch, every epoch's end
+        when ``every_epoch``, and the milestones.
     """
     dataset: str = "mnist1d"
     n_train: int = 4000
@@ -71,12 +84,18 @@ class RunConfig:
     optimizer: str = "momentum"
     lr: float = 0.01
     momentum: float = 0.9
+    weight_decay: float = 0.0
     epochs: int = 10
     batch_size: int = 128
     grad_clip: "float | None" = 1.0
     loss: str = "cross_entropy"
+    milestone_losses: tuple = ()
+    stop_loss: "float | None" = None
+    patience: int = 2
     probe_per_class: int = 10
+    test_probe: int = 0
     early_fractions: tuple = (0.125, 0.25, 0.5)
+    every_epoch: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -85,10 +104,11 @@ class RunConfig:
     def to_dict(self) -> dict[str, Any]:
         """Canonical JSON-safe dictionary (floats as floats, tuples as lists)."""
         d = asdict(self)
-        d["early_fractions"] = [float(f) for f in self.early_fractions]
-        for key in ("sigma_w2", "sigma_b2", "lr", "momentum"):
+        for key in _TUPLE_KEYS:
+            d[key] = [float(f) for f in getattr(self, key)]
+        for key in _FLOAT_KEYS:
             d[key] = float(d[key])
-        for key in ("alpha", "grad_clip"):
+        for key in _OPTIONAL_FLOAT_KEYS:
             d[key] = None if d[key] is None else float(d[key])
         return d
 
@@ -100,12 +120,13 @@ class RunConfig:
             raise InvalidInputError(
                 f"unknown run-configuration key(s) {unknown}; the known keys are {sorted(known)}.")
         data = dict(data)
-        for key in ("alpha", "grad_clip"):
+        for key in _OPTIONAL_FLOAT_KEYS:
             if isinstance(data.get(key), str) and data[key].lower() in _NONE_WORDS:
                 data[key] = None
-        if "early_fractions" in data:
-            data["early_fractions"] = tuple(float(f) for f in data["early_fractions"])
-        for key in ("sigma_w2", "sigma_b2", "lr", "momentum", "alpha", "grad_clip"):
+        for key in _TUPLE_KEYS:
+            if key in data:
+                data[key] = tuple(float(f) for f in data[key])
+        for key in _FLOAT_KEYS + _OPTIONAL_FLOAT_KEYS:
             if isinstance(data.get(key), int) and not isinstance(data.get(key), bool):
                 data[key] = float(data[key])
         return cls(**data)
@@ -114,8 +135,8 @@ class RunConfig:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     def config_hash(self) -> str:
-        """SHA-256 (hex) of the canonical JSON of this configuration."""
-        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+        """SHA-256 (hex) of the canonical JSON of this configuration (:func:`config_hash`)."""
+        return config_hash(self.to_dict())
 
     @property
     def name(self) -> str:
@@ -124,11 +145,28 @@ class RunConfig:
         return (f"{self.dataset}_{self.activation}_w2-{self.sigma_w2:g}_b2-{self.sigma_b2:g}_L{self.depth}"
                 f"_N{self.width}_{alpha}_s{self.seed}_{self.config_hash()[:10]}")
 
+    @property
+    def runs_to_threshold(self) -> bool:
+        """Whether training stops at a loss threshold (``stop_loss``) rather than after ``epochs``."""
+        return self.stop_loss is not None
+
     def architecture_key(self) -> tuple:
         """The configuration without its seed: runs that differ only by seed share it."""
-        d = self.to_dict()
-        d.pop("seed")
-        return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
+        return configuration_key(self.to_dict())
+
+    def train_config(self) -> "TrainConfig":
+        """The :class:`~eqhyp_utils.training.TrainConfig` of this run."""
+        from ..training import TrainConfig
+
+        return TrainConfig(optimizer=self.optimizer, lr=self.lr, momentum=self.momentum, epochs=self.epochs,
+                           batch_size=self.batch_size, loss=self.loss, grad_clip=self.grad_clip,
+                           weight_decay=self.weight_decay, seed=self.seed, milestone_losses=self.milestone_losses,
+                           stop_loss=self.stop_loss, patience=self.patience)
+
+
+def configuration_key(config: "dict[str, Any]") -> tuple:
+    """A hashable key of a configuration dictionary without its seed (one key per configuration)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items() if k != "seed"))
 
 
 def _validate(c: RunConfig) -> None:
@@ -157,16 +195,25 @@ def _validate(c: RunConfig) -> None:
     if c.loss not in ("cross_entropy", "mse"):
         raise UnsupportedError(f"loss must be 'cross_entropy' or 'mse', got {c.loss!r}.")
     for name, minimum in (("n_train", 10), ("n_test", 1), ("data_seed", 0), ("depth", 1), ("width", 1),
-                          ("epochs", 1), ("batch_size", 1), ("probe_per_class", 1), ("seed", 0)):
+                          ("epochs", 1), ("batch_size", 1), ("probe_per_class", 1), ("test_probe", 0),
+                          ("patience", 1), ("seed", 0)):
         integer(name, minimum)
     number("sigma_w2", True)
     number("sigma_b2", False)
     number("lr", True)
     number("momentum", False)
+    number("weight_decay", False)
     number("alpha", True, allow_none=True)
     number("grad_clip", True, allow_none=True)
+    number("stop_loss", True, allow_none=True)
     if not all(isinstance(f, (int, float)) and 0 < f < 1 for f in c.early_fractions):
         raise InvalidInputError(f"early_fractions must lie strictly between 0 and 1, got {c.early_fractions!r}.")
+    if not all(isinstance(f, (int, float)) and math.isfinite(f) and f > 0 for f in c.milestone_losses):
+        raise InvalidInputError(f"milestone_losses must be positive numbers, got {c.milestone_losses!r}.")
+    if not isinstance(c.every_epoch, bool):
+        raise InvalidInputError(f"every_epoch must be true or false, got {c.every_epoch!r}.")
+    if c.test_probe > c.n_test:
+        raise InvalidInputError(f"test_probe ({c.test_probe}) cannot exceed n_test ({c.n_test}).")
 
 
 @dataclass(frozen=True)
@@ -179,14 +226,15 @@ class Grid:
 def expand_grid(settings: dict[str, Any]) -> list[RunConfig]:
     """The cartesian product of every list-valued key of ``settings`` (``seeds`` → ``seed``).
 
-    ``early_fractions`` is a list-valued *setting*, not an axis; to vary it, use ``cases``.
+    ``early_fractions`` and ``milestone_losses`` are list-valued *settings*, not axes; to vary them,
+    use ``cases``.
     """
     settings = dict(settings)
     if "seeds" in settings:
         if "seed" in settings:
             raise InvalidInputError("give either 'seeds' (a list) or 'seed', not both.")
         settings["seed"] = settings.pop("seeds")
-    axes = {k: v for k, v in settings.items() if isinstance(v, list) and k != "early_fractions"}
+    axes = {k: v for k, v in settings.items() if isinstance(v, list) and k not in _TUPLE_KEYS}
     for k, v in axes.items():
         if not v:
             raise InvalidInputError(f"the list for {k!r} is empty; give at least one value.")

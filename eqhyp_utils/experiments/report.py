@@ -1,59 +1,68 @@
-"""Write the analysis of a results folder: scoreboard, depth scaling, interventions, figures.
+"""Write the analysis of a results folder: scoreboard, noise ceiling, depth scaling, interventions, figures.
 
-:func:`write_report` reads every valid result file (invalid ones are named in a warning and left
-out), and writes into the results folder
+:func:`write_report` reads every valid result file of the grids (invalid ones are named in a
+warning and left out), and writes into the results folder
 
-* ``scoreboard.md``: the protocols, the scoreboard (EH vs baselines, per data set and activation),
-  the per-configuration table, and the depth-scaling fit;
-* ``interventions.md``: predicted vs measured shifts of the peak;
-* ``summary.json``: the same numbers, machine-readable;
-* ``figures/``: predicted-vs-measured scatter, alignment profiles with the predicted layer, and
-  the log–log depth-scaling plot.
+* ``scoreboard.md``: the protocols, the scoreboard of every reading of the hypothesis against the
+  depth-only baselines and the noise ceiling, paired bootstrap intervals of the MAE differences, the
+  milestones reached (run-to-threshold grids), the per-configuration table and the depth-scaling fit;
+* ``interventions.md``: predicted vs measured shifts of the peak (grids named ``interventions.*``);
+* ``summary.json``: the same numbers, machine-readable (floats rounded by
+  :func:`~eqhyp_utils.experiments.results.round_floats`);
+* ``figures/``: predicted-vs-measured, alignment profiles per depth, log–log depth scaling.
 """
 from __future__ import annotations
 
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
-from .config import Grid, unique_runs
+from .config import Grid, configuration_key, unique_runs
 from .depth_scaling import bootstrap_power_law, fit_power_law
 from .interventions import format_interventions, intervention_rows
-from .results import load_results
-from .scoreboard import (PREDICTORS, PROTOCOLS, format_scoreboard, loco_fraction_predictions,
-                         peak_layer_at_accuracy, scoreboard_rows, summarise_configurations)
+from .results import load_results, round_floats
+from .scoreboard import (FIXED_BUDGET_PROTOCOLS, NOISE_CEILING, PAPER_PROTOCOLS, format_scoreboard,
+                         loco_fraction_predictions, milestone_counts, paired_bootstrap, peak_layer_at_accuracy,
+                         predictor_names, predictor_pairs, scoreboard_rows, summarise_configurations)
 
-__all__ = ["write_report", "depth_scaling_analysis"]
+__all__ = ["PROTOCOL_TEXT", "write_report", "depth_scaling_analysis", "report_protocols", "bootstrap_table"]
 
-_PROTOCOL_TEXT = {
+PROTOCOL_TEXT = {
     "final": "(a) argmax of the alignment at the final checkpoint",
-    "time_averaged": "(b) argmax of the alignment averaged over training time after the first epoch "
+    "time_averaged": "(b) argmax of the alignment averaged over training time from epoch 1 on "
                      "(trapezoid rule over the checkpoints at epochs ≥ 1)",
+    "final top": "(a′) centroid of the layers within 5 % of the maximum, final checkpoint",
+    "loss<0.1": "(p1) argmax on the training probe when the running loss first stays below 0.1 for two epochs",
+    "loss<0.02": "(p2) argmax on the training probe when the running loss first stays below 0.02 for two epochs "
+                 "(end of training)",
+    "loss<0.1 test": "(p1t) as (p1), on the held-out test probe",
+    "loss<0.02 test": "(p2t) as (p2), on the held-out test probe",
+    "loss<0.02 top": "(p2′) centroid of the layers within 5 % of the maximum, training probe, loss < 0.02",
+    "loss<0.02 test top": "(p2t′) as (p2′), on the test probe",
 }
 
 
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return None if not math.isfinite(obj) else float(f"{obj:.6g}")
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return _clean(obj.item())
-    return obj
+def report_protocols(summaries: Sequence[Any]) -> tuple[str, ...]:
+    """The protocols of a report: the paper's for run-to-threshold grids, else the fixed-budget ones."""
+    to_threshold = any(s.config.get("stop_loss") is not None for s in summaries)
+    return PAPER_PROTOCOLS if to_threshold else FIXED_BUDGET_PROTOCOLS
 
 
-def depth_scaling_analysis(summaries, min_depth_subsets=(None, 16), n_boot: int = 2000) -> dict[str, Any]:
-    """Peak vs depth for the depth-scaling configurations: fits, EH slope, accuracies."""
+def depth_scaling_analysis(summaries, protocols: Sequence[str] = ("final", "time_averaged"),
+                           min_depth_subsets=(None, 16), n_boot: int = 2000,
+                           matched_accuracy: bool = True) -> dict[str, Any]:
+    """Peak vs depth for the depth-scaling configurations: power-law fits with bootstrap intervals
+    (seeds resampled within depth), the EH crossing's own slope, accuracies, and — for fixed-budget
+    grids — protocol ``matched_accuracy`` (the argmax at the first checkpoint where the training
+    accuracy reaches the largest multiple of 0.05 that every run reaches)."""
     from ..equilibrium import equilibrium_depth, equilibrium_layer
 
     by_depth = {s.depth: s for s in summaries}
     depths = sorted(by_depth)
-    out: dict[str, Any] = {"depths": depths, "per_depth": [], "fits": {}}
+    out: dict[str, Any] = {"depths": depths, "per_depth": [], "fits": {}, "protocols": list(protocols)}
     c = summaries[0].config
     eh_layer = [equilibrium_layer(c["activation"], c["sigma_w2"], c["sigma_b2"], L, alpha=c.get("alpha"))
                 for L in depths]
@@ -61,36 +70,38 @@ def depth_scaling_analysis(summaries, min_depth_subsets=(None, 16), n_boot: int 
                 for L in depths]
     for L, l_star, d_star in zip(depths, eh_layer, eh_depth):
         s = by_depth[L]
-        row = {"depth": L, "n_layers": L + 1, "eh_layer": l_star, "eh_depth": d_star, "seeds": s.seeds,
-               "diverged": s.diverged, "train_accuracy": s.train_accuracy}
-        for p in PROTOCOLS:
-            row[p] = s.peaks[p]
-        out["per_depth"].append(row)
-    # matched training accuracy: the largest multiple of 0.05 that every run reaches
-    reached = [max(a for a in h["train_accuracy"] if a is not None) for s in summaries for h in s.histories]
-    threshold = math.floor(min(reached) / 0.05) * 0.05 if reached else None
-    out["matched_accuracy_threshold"] = threshold
-    for row in out["per_depth"]:
-        s = by_depth[row["depth"]]
-        peaks = [peak_layer_at_accuracy(h, threshold) for h in s.histories] if threshold else []
-        row["matched_accuracy"] = [p for p in peaks if p is not None]
-        row["matched_accuracy_epoch"] = [
-            next(t for t, a in zip(h["epochs"], h["train_accuracy"]) if a is not None and a >= threshold)
-            for h in s.histories] if threshold else []
+        out["per_depth"].append({"depth": L, "n_layers": L + 1, "eh_layer": l_star, "eh_depth": d_star,
+                                 "seeds": s.seeds, "diverged": s.diverged, "train_accuracy": s.train_accuracy,
+                                 "test_accuracy": s.test_accuracy, "epochs_run": s.epochs_run,
+                                 "peaks": {p: list(s.peaks[p]) for p in protocols}})
+    fitted = list(protocols)
+    if matched_accuracy:
+        reached = [max(a for a in h["train_accuracy"] if a is not None) for s in summaries for h in s.histories]
+        threshold = math.floor(min(reached) / 0.05) * 0.05 if reached else None
+        out["matched_accuracy_threshold"] = threshold
+        for row in out["per_depth"]:
+            s = by_depth[row["depth"]]
+            row["peaks"]["matched_accuracy"] = [peak_layer_at_accuracy(h, threshold) for h in s.histories] \
+                if threshold else []
+            row["matched_accuracy_epoch"] = [
+                next(t for t, a in zip(h["epochs"], h["train_accuracy"]) if a is not None and a >= threshold)
+                for h in s.histories] if threshold else []
+        fitted.append("matched_accuracy")
     for min_depth in min_depth_subsets:
         sel = [L for L in depths if min_depth is None or L >= min_depth]
         label = "all" if min_depth is None else f"L>={min_depth}"
         if len(sel) < 2 or any(f["depths"] == sel for f in out["fits"].values()):
             continue
-        fits = {}
-        for p in PROTOCOLS + ("matched_accuracy",):
-            source = {r["depth"]: r[p] for r in out["per_depth"]}
+        fits: dict[str, Any] = {}
+        for p in fitted:
+            source = {r["depth"]: [v for v in r["peaks"].get(p, []) if v is not None] for r in out["per_depth"]}
             peaks = {L: source[L] for L in sel if source[L]}
             if len(peaks) < 2:
                 continue
             fit = bootstrap_power_law(peaks, n_boot=n_boot, seed=0)
             fits[p] = {"exponent": fit.exponent, "prefactor": fit.prefactor, "ci95": list(fit.interval),
-                       "n_points": fit.n_points}
+                       "n_points": fit.n_points, "contains_3/5": fit.interval[0] <= 0.6 <= fit.interval[1],
+                       "contains_1": fit.interval[0] <= 1.0 <= fit.interval[1]}
         fits["eh_layer_slope"] = fit_power_law(sel, [eh_layer[depths.index(L)] for L in sel])[0]
         fits["eh_depth_slope"] = fit_power_law(sel, [eh_depth[depths.index(L)] for L in sel])[0]
         fits["depths"] = sel
@@ -98,148 +109,154 @@ def depth_scaling_analysis(summaries, min_depth_subsets=(None, 16), n_boot: int 
     return out
 
 
+def _format_peaks(values: Sequence) -> str:
+    v = [x for x in values if x is not None]
+    if not v:
+        return "n/a"
+    return f"{np.mean(v):.1f} [{min(v):g}, {max(v):g}]"
+
+
 def _format_depth_scaling(ds: dict[str, Any]) -> str:
-    thr = ds.get("matched_accuracy_threshold")
-    lines = ["| L | layers | EH l* (continuous) | peak (a) final: mean [min, max] | peak (b) time-avg | "
-             f"peak (c) at train acc ≥ {thr:.2f} [epoch] | final train acc mean [min, max] | diverged |",
-             "|---|---|---|---|---|---|---|---|"]
+    protocols = list(ds["protocols"]) + (["matched_accuracy"] if "matched_accuracy_threshold" in ds else [])
+    lines = ["| L | layers | EH l* (continuous) | " + " | ".join(f"peak {p}: mean [min, max]" for p in protocols)
+             + " | train acc mean | test acc mean | epochs run | diverged |",
+             "|" + "---|" * (7 + len(protocols))]
     for r in ds["per_depth"]:
-        def peaks(p):
-            v = r[p]
-            return "n/a" if not v else f"{np.mean(v):.1f} [{min(v)}, {max(v)}]"
-        acc = r["train_accuracy"]
-        acc_text = "n/a" if not acc else f"{np.mean(acc):.3f} [{min(acc):.3f}, {max(acc):.3f}]"
-        epochs = r["matched_accuracy_epoch"]
-        matched = peaks("matched_accuracy") + (f" [{min(epochs):g}–{max(epochs):g}]" if epochs else "")
-        lines.append(f"| {r['depth']} | {r['n_layers']} | {r['eh_layer']} ({r['eh_depth']:.2f}) | {peaks('final')} | "
-                     f"{peaks('time_averaged')} | {matched} | {acc_text} | {r['diverged']} |")
-    lines.append("")
-    lines.append("| depths | exponent (a) final [95 % CI] | exponent (b) time-avg [95 % CI] | "
-                 "exponent (c) matched accuracy [95 % CI] | EH l* slope | EH continuous slope | paper | fixed fraction |")
-    lines.append("|---|---|---|---|---|---|---|---|")
+        acc = lambda a: "n/a" if not a else f"{np.nanmean(a):.3f}"  # noqa: E731
+        epochs = r["epochs_run"]
+        lines.append(f"| {r['depth']} | {r['n_layers']} | {r['eh_layer']} ({r['eh_depth']:.2f}) | "
+                     + " | ".join(_format_peaks(r["peaks"].get(p, [])) for p in protocols)
+                     + f" | {acc(r['train_accuracy'])} | {acc(r['test_accuracy'])} | "
+                     + (f"{min(epochs):g}–{max(epochs):g}" if epochs else "n/a") + f" | {r['diverged']} |")
+    if "matched_accuracy_threshold" in ds and ds["matched_accuracy_threshold"] is not None:
+        lines.append(f"\nmatched_accuracy: argmax at the first checkpoint with train accuracy ≥ "
+                     f"{ds['matched_accuracy_threshold']:.2f}.")
+    lines += ["", "| depths | protocol | exponent [95 % CI] | CI contains 3/5 | CI contains 1 | EH l* slope | "
+              "EH continuous slope |", "|---|---|---|---|---|---|---|"]
     for label, f in ds["fits"].items():
-        def fit_text(p):
-            return "n/a" if p not in f else f"{f[p]['exponent']:.2f} [{f[p]['ci95'][0]:.2f}, {f[p]['ci95'][1]:.2f}]"
-        lines.append(f"| {', '.join(map(str, f['depths']))} | {fit_text('final')} | {fit_text('time_averaged')} | "
-                     f"{fit_text('matched_accuracy')} | "
-                     f"{f['eh_layer_slope']:.2f} | {f['eh_depth_slope']:.2f} | 0.60 | 1.00 |")
+        for p in protocols:
+            if p not in f:
+                continue
+            e = f[p]
+            lines.append(f"| {', '.join(map(str, f['depths']))} | {p} | {e['exponent']:.2f} [{e['ci95'][0]:.2f}, "
+                         f"{e['ci95'][1]:.2f}] | {'yes' if e['contains_3/5'] else 'no'} | "
+                         f"{'yes' if e['contains_1'] else 'no'} | {f['eh_layer_slope']:.2f} | {f['eh_depth_slope']:.2f} |")
     return "\n".join(lines)
 
 
-def _config_table(summaries, fraction_layers: dict[str, list]) -> str:
-    lines = ["| configuration | seeds | peak (a) final | peak (b) time-avg | EH | middle | last hidden | "
-             "fraction (a) | train acc | diverged |", "|---|---|---|---|---|---|---|---|---|---|"]
+def bootstrap_table(summaries, protocols: Sequence[str], readings: Sequence[str],
+                    n_boot: int = 2000) -> tuple[str, dict[str, Any]]:
+    """Markdown and data: for each protocol and reading, MAE(reading) − MAE(other) with a paired
+    bootstrap 95 % interval over configurations, against every other predictor."""
+    out: dict[str, Any] = {}
+    lines = ["| protocol | reading | vs | MAE difference [95 % CI] | configurations |", "|---|---|---|---|---|"]
+    for p in protocols:
+        names = predictor_names(summaries)
+        pairs = predictor_pairs(summaries, p, names)
+        out[p] = {}
+        for reading in readings:
+            out[p][reading] = {}
+            for other in names:
+                if other in readings:
+                    continue
+                b = paired_bootstrap(pairs[reading], pairs[other], n_boot=n_boot)
+                out[p][reading][other] = b
+                if b["configs"]:
+                    lines.append(f"| {p} | {reading} | {other} | {b['diff']:+.2f} [{b['lo']:+.2f}, {b['hi']:+.2f}] | "
+                                 f"{b['configs']} |")
+    return "\n".join(lines), out
+
+
+def _config_table(summaries, protocols: Sequence[str], fraction_layers: dict[str, list]) -> str:
+    names = [n for n in predictor_names(summaries) if n not in ("fraction", NOISE_CEILING)]
+    lines = ["| configuration | seeds | " + " | ".join(f"peaks {p}" for p in protocols) + " | "
+             + " | ".join(names) + f" | fraction ({protocols[0]}) | train acc | test acc | diverged |",
+             "|" + "---|" * (7 + len(protocols) + len(names))]
     for i, s in enumerate(summaries):
-        acc = f"{np.mean(s.train_accuracy):.3f}" if s.train_accuracy else "n/a"
-        eh = "n/a" if s.predictions["EH"] is None else s.predictions["EH"]
-        lines.append(f"| {s.label} | {len(s.seeds)} | {s.peaks['final']} | {s.peaks['time_averaged']} | {eh} | "
-                     f"{s.predictions['middle']} | {s.predictions['last hidden']} | {fraction_layers['final'][i]} | "
-                     f"{acc} | {s.diverged} |")
+        acc = lambda a: f"{np.nanmean(a):.3f}" if a else "n/a"  # noqa: E731
+        peaks = [str([None if v is None else (round(v, 2) if isinstance(v, float) else v) for v in s.peaks[p]])
+                 for p in protocols]
+        preds = ["n/a" if s.predictions.get(n) is None else str(s.predictions[n]) for n in names]
+        lines.append(f"| {s.label} | {len(s.seeds)} | " + " | ".join(peaks) + " | " + " | ".join(preds)
+                     + f" | {fraction_layers[protocols[0]][i]} | {acc(s.train_accuracy)} | {acc(s.test_accuracy)} "
+                     f"| {s.diverged} |")
     return "\n".join(lines)
 
 
-def _figures(out_dir: Path, summaries, ds, grids, results) -> list[Path]:
-    import matplotlib
+def _milestone_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    thresholds = list(rows[0]["milestones"])
+    lines = ["| configuration | runs | " + " | ".join(f"reached loss < {t} (epochs)" for t in thresholds)
+             + " | stop reasons |", "|" + "---|" * (3 + len(thresholds))]
+    for r in rows:
+        cells = []
+        for t in thresholds:
+            m = r["milestones"].get(t, {"reached": 0, "epochs": []})
+            cells.append(f"{m['reached']}/{r['runs']} ({', '.join('—' if e is None else f'{e:g}' for e in m['epochs'])})")
+        reasons = ", ".join(f"{k} × {r['stop_reasons'].count(k)}" for k in sorted(set(r["stop_reasons"])))
+        lines.append(f"| {r['label']} | {r['runs']} | " + " | ".join(cells) + f" | {reasons} |")
+    return "\n".join(lines)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from ..plotting import MARKERS, OKABE_ITO
+def _cpu_seconds(results_dir: Path, hashes: set[str]) -> dict[str, Any]:
+    """Wall seconds of the grid's runs from ``runs/timings.jsonl`` (the last entry of each run)."""
+    path = results_dir / "runs" / "timings.jsonl"
+    seconds: dict[str, float] = {}
+    cpus: set[str] = set()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("config_hash") in hashes:
+                seconds[entry["config_hash"]] = float(entry["seconds"])
+                cpus.add(entry.get("cpu_model", "unknown"))
+    return {"runs_timed": len(seconds), "total_seconds": sum(seconds.values()), "cpu_models": sorted(cpus)}
+
+
+def _figures(out_dir: Path, summaries, ds, protocols) -> list[Path]:
+    from ..plotting.report import depth_profiles_figure, depth_scaling_figure, predicted_vs_measured_figure
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    # 1. predicted vs measured
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained")
-    fig.patch.set_facecolor("white")
-    datasets = sorted({s.config["dataset"] for s in summaries})
-    for ax, p in zip(axes, PROTOCOLS):
-        top = 2
-        for k, dset in enumerate(datasets):
-            sel = [s for s in summaries if s.config["dataset"] == dset and s.predictions["EH"] is not None
-                   and s.peaks[p]]
-            x = np.array([s.predictions["EH"] for s in sel], dtype=float)
-            y = np.array([np.mean(s.peaks[p]) for s in sel])
-            lo = y - np.array([min(s.peaks[p]) for s in sel])
-            hi = np.array([max(s.peaks[p]) for s in sel]) - y
-            ax.errorbar(x, y, yerr=[lo, hi], fmt=MARKERS[k], color=OKABE_ITO[k + 1], label=dset, capsize=2)
-            if len(sel):
-                top = max(top, x.max(), (y + hi).max())
-        ax.plot([0, top + 1], [0, top + 1], color="k", lw=1, ls="--", label="y = x")
-        ax.set_xlim(0, top + 1)
-        ax.set_ylim(0, top + 1)
-        ax.set_aspect("equal")
-        ax.set_xlabel("EH predicted layer $l^*$")
-        ax.set_ylabel("measured peak layer (mean, seed range)")
-        ax.set_title(f"protocol {_PROTOCOL_TEXT[p][:3]} {'final checkpoint' if p == 'final' else 'time-averaged'}")
-        ax.legend(fontsize=8)
-    path = out_dir / "predicted_vs_measured.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
-    # 2. alignment profiles of the depth-scaling runs, predicted layer marked
+    main = [p for p in protocols if "top" not in p][:4]
+    figures = {"predicted_vs_measured.png": predicted_vs_measured_figure(summaries, main, PROTOCOL_TEXT)}
     if ds is not None:
-        depth_grid = grids["depth_scaling"]
-        n = len(ds["per_depth"])
-        cols = 4
-        rows = -(-n // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), layout="constrained", squeeze=False)
-        fig.patch.set_facecolor("white")
-        by_hash = results
-        for ax, r in zip(axes.flat, ds["per_depth"]):
-            runs = [c for c in depth_grid.runs if c.depth == r["depth"]]
-            for k, c in enumerate(runs):
-                payload = by_hash.get(c.config_hash())
-                if payload is None or not payload["history"]["alignment"]:
-                    continue
-                a = np.array(payload["history"]["alignment"][-1], dtype=float)
-                ax.plot(np.arange(1, len(a) + 1), a, color=OKABE_ITO[k % 7 + 1], lw=1.2, label=f"seed {c.seed}")
-            ax.axvline(r["eh_layer"], color="k", ls="--", lw=1, label="EH $l^*$")
-            ax.set_title(f"L = {r['depth']}", fontsize=10)
-            ax.set_xlabel("layer $l$")
-            ax.set_ylabel("$A_l$ (final)")
-        for ax in list(axes.flat)[n:]:
-            ax.axis("off")
-        axes.flat[0].legend(fontsize=7)
-        path = out_dir / "alignment_profiles_depth_scaling.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        written.append(path)
-        # 3. log-log depth scaling
-        fig, ax = plt.subplots(figsize=(5.8, 4.2), layout="constrained")
-        fig.patch.set_facecolor("white")
-        L = np.array(ds["depths"], dtype=float)
-        for k, p in enumerate(PROTOCOLS):
-            for r in ds["per_depth"]:
-                ax.scatter([r["depth"] * (1 + 0.03 * (2 * k - 1))] * len(r[p]), r[p], color=OKABE_ITO[k + 1],
-                           marker=MARKERS[k], s=18, alpha=0.8,
-                           label=f"measured {p}" if r is ds["per_depth"][0] else None)
-            f = ds["fits"].get("all", {}).get(p)
-            if f:
-                ax.plot(L, f["prefactor"] * L ** f["exponent"], color=OKABE_ITO[k + 1],
-                        label=f"fit {p}: $L^{{{f['exponent']:.2f}}}$")
-        ax.plot(L, [r["eh_layer"] for r in ds["per_depth"]], "k--", marker="x", label="EH $l^*$ (exact crossing)")
-        ax.plot(L, L + 1, color="0.6", lw=1, label="output layer $L+1$")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        from matplotlib.ticker import NullFormatter, ScalarFormatter
-
-        ax.set_xticks(L)
-        for axis in (ax.xaxis, ax.yaxis):
-            axis.set_major_formatter(ScalarFormatter())
-            axis.set_minor_formatter(NullFormatter())
-        ax.set_xlabel("depth $L$ (hidden layers)")
-        ax.set_ylabel("peak layer")
-        ax.set_title("Peak layer vs depth (ReLU, EOC, mnist1d)")
-        ax.legend(fontsize=7)
-        path = out_dir / "depth_scaling.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        read = "loss<0.02" if "loss<0.02" in protocols else "final"
+        panels = []
+        by_depth = {s.depth: s for s in summaries}
+        for r in ds["per_depth"]:
+            s = by_depth[r["depth"]]
+            profiles = {}
+            for seed, h in zip(s.seeds, s.histories):
+                index = -1
+                if read != "final":
+                    step = next((m["step"] for m in h.get("milestones", []) if np.isclose(m["loss"], 0.02)), None)
+                    if step is None:
+                        continue
+                    index = list(h["steps"]).index(step)
+                profiles[f"seed {seed}"] = h["alignment"][index]
+            panels.append({"depth": r["depth"], "profiles": profiles, "eh_layer": r["eh_layer"]})
+        label = "at loss < 0.02 (train probe)" if read != "final" else "at the final checkpoint"
+        figures["alignment_profiles_depth_scaling.png"] = depth_profiles_figure(
+            panels, "$A_l$", f"Alignment profiles {label}; EH layer dashed")
+        figures["depth_scaling.png"] = depth_scaling_figure(
+            ds, [p for p in protocols if "top" not in p][:2],
+            f"Peak layer vs depth ({summaries[0].config['activation']}, {summaries[0].config['dataset']})")
+    for name, fig in figures.items():
+        path = out_dir / name
+        fig.savefig(path, dpi=110, facecolor="white")
         written.append(path)
     return written
 
 
-def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: bool = True) -> list[Path]:
+def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: bool = True,
+                 n_boot: int = 2000) -> list[Path]:
     """Analyse the result files of ``grids`` in ``results_dir``; return the paths written."""
+    from .readings import READINGS
+
     results_dir = Path(results_dir)
     stored = load_results(results_dir)
     wanted = {c.config_hash() for c in unique_runs(grids)}
@@ -250,47 +267,57 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
     if not summaries:
         print(f"no result files for this grid in {results_dir}; nothing to report.")
         return written
-
-    rows = {p: scoreboard_rows(summaries, p) for p in PROTOCOLS}
-    fractions = {p: loco_fraction_predictions(summaries, p) for p in PROTOCOLS}
+    protocols = report_protocols(summaries)
+    readings = [r for r in READINGS if any(s.predictions.get(r) is not None for s in summaries)]
+    rows = {p: scoreboard_rows(summaries, p) for p in protocols}
+    fractions = {p: loco_fraction_predictions(summaries, p) for p in protocols}
+    boot_md, boot = bootstrap_table(summaries, [p for p in protocols if "top" not in p][:4], readings, n_boot)
     ds = None
     if "depth_scaling" in grids:
-        keys = {tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in c.to_dict().items()
-                             if k != "seed")) for c in grids["depth_scaling"].runs}
+        keys = {configuration_key(c.to_dict()) for c in grids["depth_scaling"].runs}
         ds_summaries = [s for s in summaries if s.key in keys]
         if len({s.depth for s in ds_summaries}) >= 2:
-            ds = depth_scaling_analysis(ds_summaries)
+            ds = depth_scaling_analysis(ds_summaries, [p for p in protocols if "top" not in p],
+                                        matched_accuracy=protocols == FIXED_BUDGET_PROTOCOLS, n_boot=n_boot)
     iv_rows = {name: intervention_rows(g, summaries) for name, g in grids.items() if name.startswith("interventions")}
+    milestones = milestone_counts(summaries)
+    timing = _cpu_seconds(results_dir, set(results))
 
     n_runs = sum(len(s.seeds) + s.diverged for s in summaries)
-    md = [f"# Scoreboard: where is the alignment peak?\n",
+    md = ["# Scoreboard: where is the alignment peak?\n",
           f"Generated by `python -m eqhyp_utils reproduce` from {n_runs} result files in `{results_dir.name}/runs` "
           f"({len(summaries)} configurations{'' if not missing else f'; {missing} runs of the grid have no valid result yet'}).\n",
           "Layers are numbered 1 … L + 1, output layer last. Peak protocols:\n"]
-    md += [f"- {_PROTOCOL_TEXT[p]}" for p in PROTOCOLS]
-    md += ["", "Predictors: **EH** = `equilibrium_layer` (first layer where the backward information "
-           "∏ρ_k reaches the forward information 1 − c_{l−1}; signal propagation at initialisation, c₀ = 0.2, "
-           "nothing fitted); **middle** = ⌈(L+1)/2⌉; **last hidden** = L; **fraction** = round(f·(L+1)) with f "
-           "fitted leave-one-configuration-out (each configuration is predicted with the f that minimises the "
-           "MAE over all *other* configurations). Scores are over runs (each seed's peak against its "
-           "configuration's prediction): MAE in layers / exact hits / within ±1 layer. Diverged runs are "
-           "excluded and counted in the configuration table.", ""]
-    for p in PROTOCOLS:
+    md += [f"- `{p}`: {PROTOCOL_TEXT[p]}" for p in protocols]
+    md += ["", "Predictors: the readings of the Equilibrium Hypothesis ("
+           + "; ".join(f"**{r}**: {READINGS[r].summary}" for r in readings)
+           + "; signal propagation at initialisation, nothing fitted); **middle** = ⌈(L+1)/2⌉; **last hidden** = L; "
+           "**fraction** = round(f·(L+1)) with f fitted leave-one-configuration-out; **noise ceiling** = each run "
+           "predicted by the mean peak of the other seeds of its configuration (no predictor that sees only the "
+           "configuration can beat it on average). Scores are over runs: MAE in layers / exact hits (|error| < 0.5) / "
+           "within ±1 layer. Diverged runs are excluded and counted in the configuration table.", ""]
+    for p in protocols:
         used = sorted({f for f in fractions[p][1] if f is not None})
-        md += [f"## Scoreboard, protocol {_PROTOCOL_TEXT[p]}", "", format_scoreboard(rows[p]), "",
+        md += [f"## Scoreboard, protocol `{p}`", "", PROTOCOL_TEXT[p], "", format_scoreboard(rows[p]), "",
                f"Fitted fractions (leave-one-out): {', '.join(f'{f:g}' for f in used)}.", ""]
-    md += ["## Configurations", "", "Peaks are listed per seed, in increasing seed order.", "",
-           _config_table(summaries, {p: fractions[p][0] for p in PROTOCOLS}), ""]
+    md += ["## Is a reading better than a baseline? Paired bootstrap", "",
+           "MAE(reading) − MAE(other), over the runs both cover; 95 % interval from 2000 resamples of the "
+           "configurations. Negative: the reading has the smaller error; an interval that contains 0 is no "
+           "evidence either way.", "", boot_md, ""]
+    if milestones:
+        md += ["## Loss milestones reached", "", _milestone_table(milestones), ""]
+    md += ["## Configurations", "", "Peaks are listed per seed, in increasing seed order (None: the protocol "
+           "does not apply to that run, e.g. a milestone not reached).", "",
+           _config_table(summaries, protocols, {p: fractions[p][0] for p in protocols}), ""]
     if ds is not None:
-        md += ["## Depth scaling (ReLU at the edge of chaos)", "",
+        md += ["## Depth scaling", "",
                "Fit: least squares of log peak on log L over all seeds; 95 % interval from 2000 bootstrap "
-               "resamples of the seeds within each depth. Compare with the slope of the EH prediction over the "
-               "same depths, with 3/5 (the paper's asymptotic law) and with 1 (a fixed depth fraction). "
-               "Protocol (c) takes the argmax at the first checkpoint where the training accuracy reaches the "
-               "largest multiple of 0.05 that every run reaches, so that nets of all depths are compared at the "
-               "same point of training (docs/science.md §6 warns that deep nets trained for the same number of epochs "
-               "are not).", "",
+               "resamples of the seeds within each depth. Compare with the slope of the EH crossing over the "
+               "same depths, with 3/5 (the paper's asymptotic law) and with 1 (a fixed depth fraction).", "",
                _format_depth_scaling(ds), ""]
+    if timing["runs_timed"]:
+        md += [f"Wall time of the {timing['runs_timed']} timed runs (one thread each): "
+               f"{timing['total_seconds'] / 60:.1f} CPU-minutes on {', '.join(timing['cpu_models'])}.", ""]
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / "scoreboard.md"
     path.write_text("\n".join(md) + "\n")
@@ -301,10 +328,9 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
         epochs_text = " or ".join(str(e) for e in ref_epochs)
         im = ["# Interventions: predicted and measured shifts of the peak layer\n",
               "Each intervention changes one knob of the reference configuration (the first of its grid: "
-              f"ReLU, σ_w² = 2, σ_b² = 0, L = 16, N = 128, plain MLP, mnist1d, {epochs_text} epochs in configs/full.toml). "
-              "EH direction: sign of "
-              "`equilibrium_layer(variant) − equilibrium_layer(reference)`. Measured shift: per seed, "
-              "peak(variant) − peak(reference), paired by seed; mean [min, max] over seeds; the measured "
+              f"ReLU, σ_w² = 2, σ_b² = 0, L = 16, N = 128, plain MLP, mnist1d, {epochs_text} epochs). "
+              "EH direction: sign of `equilibrium_layer(variant) − equilibrium_layer(reference)`. Measured shift: "
+              "per seed, peak(variant) − peak(reference), paired by seed; mean [min, max] over seeds; the measured "
               "direction is the sign of the mean when |mean| ≥ 1 layer, else \"none\".", ""]
         for name, r in iv_rows.items():
             im += [f"## {name}", "", format_interventions(r), ""]
@@ -313,19 +339,24 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
         written.append(path)
 
     summary = {
-        "protocols": _PROTOCOL_TEXT,
+        "protocols": {p: PROTOCOL_TEXT[p] for p in protocols},
+        "readings": {r: READINGS[r].summary for r in readings},
         "scoreboard": rows,
+        "bootstrap": boot,
+        "milestones": milestones,
         "configurations": [{"label": s.label, "config": s.config, "seeds": s.seeds, "peaks": s.peaks,
                             "predictions": s.predictions, "train_accuracy": s.train_accuracy,
-                            "diverged": s.diverged} for s in summaries],
-        "fraction_loco": {p: {"layers": fractions[p][0], "fractions": fractions[p][1]} for p in PROTOCOLS},
+                            "test_accuracy": s.test_accuracy, "epochs_run": s.epochs_run,
+                            "stop_reasons": s.stop_reasons, "diverged": s.diverged} for s in summaries],
+        "fraction_loco": {p: {"layers": fractions[p][0], "fractions": fractions[p][1]} for p in protocols},
         "depth_scaling": ds,
         "interventions": {name: [r.__dict__ for r in rs] for name, rs in iv_rows.items()},
+        "timing": timing,
         "missing_runs": missing,
     }
     path = results_dir / "summary.json"
-    path.write_text(json.dumps(_clean(summary), indent=1, sort_keys=True) + "\n")
+    path.write_text(json.dumps(round_floats(summary), indent=1, sort_keys=True) + "\n")
     written.append(path)
     if figures:
-        written += _figures(results_dir / "figures", summaries, ds, grids, results)
+        written += _figures(results_dir / "figures", summaries, ds, protocols)
     return written

@@ -26,7 +26,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import CorruptResultError
+from .config import config_hash
 
 __all__ = ["FORMAT", "round_floats", "payload_checksum", "write_result", "read_result", "load_results"]
 
@@ -35,11 +38,20 @@ SIGNIFICANT_DIGITS = 6
 
 
 def round_floats(obj: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
-    """Copy of ``obj`` with every float rounded to ``digits`` significant digits (NaN/inf → None)."""
+    """JSON-safe copy of ``obj`` with every float rounded to ``digits`` significant digits.
+
+    NaN and ±inf become None; numpy scalars and arrays become Python numbers and lists; tuples
+    become lists; dictionary keys become strings. The one rounding rule of every file the
+    experiments write (result files, summary.json).
+    """
+    if isinstance(obj, np.ndarray):
+        obj = obj.tolist()
+    elif isinstance(obj, np.generic):
+        obj = obj.item()
     if isinstance(obj, float):
         return float(f"{obj:.{digits}g}") if math.isfinite(obj) else None
     if isinstance(obj, dict):
-        return {k: round_floats(v, digits) for k, v in obj.items()}
+        return {str(k): round_floats(v, digits) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [round_floats(v, digits) for v in obj]
     return obj
@@ -52,11 +64,6 @@ def _canonical(payload: dict) -> str:
 def payload_checksum(payload: dict) -> str:
     """SHA-256 (hex) of the canonical JSON of ``payload``."""
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()
-
-
-def config_hash(config: dict) -> str:
-    """SHA-256 of a run configuration's canonical JSON (same as ``RunConfig.config_hash``)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def write_result(path: "str | Path", payload: dict) -> dict:

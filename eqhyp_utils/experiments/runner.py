@@ -1,24 +1,32 @@
-"""Run a grid: train every configuration once, write one result file per run, skip finished runs.
+"""The course's one training recipe, and the grid runner built on it.
 
-Each run (:func:`run_one`) builds its data, probe set and network from its :class:`RunConfig`,
-trains with :func:`eqhyp_utils.training.train`, and records the per-layer alignment at every
-checkpoint, the accuracies, a subsampled loss curve, the Equilibrium-Hypothesis prediction for its
-architecture and provenance. Every run uses exactly one thread
-(``torch.set_num_threads(1)``): with a fixed seed this makes a run bit-for-bit repeatable on one
-machine, and ``--jobs N`` give the same files as ``--jobs 1``.
+:func:`train_run` turns a :class:`~eqhyp_utils.experiments.config.RunConfig` into a trained
+network's :class:`~eqhyp_utils.training.TrainingHistory`: it builds the data, the probe set(s) and
+the network from the configuration, and trains with :func:`eqhyp_utils.training.train`. Everything
+that trains a network in the course calls it — the demo, the widgets (through
+:func:`cached_train_run`), the notebooks and the experiment grid — so that a recipe is written once
+and cannot drift.
+
+:func:`run_one` runs :func:`train_run` with exactly one thread and packages the history with the
+Equilibrium-Hypothesis prediction for the architecture and the provenance (versions, commit, CPU,
+BLAS) into a result payload. Initialisation and mini-batch order come from platform-independent
+streams and training is in float64, so the payload is the same on every machine, with any thread
+count and any ``--jobs``.
 
 :func:`run_grid` is resumable: a run whose result file exists and passes :func:`read_result`
 is skipped; a file that fails (truncated, checksum or configuration mismatch) is reported with a
-``RuntimeWarning`` naming it and the run is redone.
+``RuntimeWarning`` naming it and the run is redone. Workers return payloads; only this process
+writes result files (atomically), and it appends each run's wall time to ``runs/timings.jsonl``.
 """
 from __future__ import annotations
 
-import platform
-import subprocess
+import contextlib
+import json
 import time
 import warnings
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -27,8 +35,9 @@ from ..errors import CorruptResultError, InvalidInputError
 from .config import RunConfig
 from .results import read_result, write_result
 
-__all__ = ["LOSS_CURVE_POINTS", "result_path", "run_one", "run_and_save", "run_grid", "grid_status",
-           "architecture_prediction"]
+__all__ = ["LOSS_CURVE_POINTS", "result_path", "load_run_data", "build_run_model", "train_run",
+           "cached_train_run", "run_one", "run_and_save", "run_grid", "grid_status", "architecture_prediction",
+           "torch_threads"]
 
 LOSS_CURVE_POINTS = 200
 """The mini-batch loss curve is stored as at most this many block means."""
@@ -39,41 +48,31 @@ def result_path(results_dir: "str | Path", config: RunConfig) -> Path:
     return Path(results_dir) / "runs" / f"{config.name}.json"
 
 
-def _git_commit() -> str:
-    """HEAD's commit, with "-dirty" if the package differs from it; "unknown" outside a checkout."""
-    package = Path(__file__).resolve().parents[1]
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``torch.set_num_threads(n)``, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=package, capture_output=True, text=True,
-                              timeout=10)
-        if head.returncode != 0 or not head.stdout.strip():
-            return "unknown"
-        status = subprocess.run(["git", "status", "--porcelain", "--", str(package)], cwd=package,
-                                capture_output=True, text=True, timeout=10)
-        return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def architecture_prediction(config: RunConfig) -> dict[str, Any]:
-    """EH prediction and depth-only baselines for ``config``'s architecture (layers 1 … L + 1).
+    """The EH readings and the depth-only baselines for ``config``'s architecture (layers 1 … L + 1).
 
-    ``equilibrium_layer``/``equilibrium_depth`` come from :mod:`eqhyp_utils.equilibrium` (signal
-    propagation at initialisation only, no fitted constant); the baselines are the middle layer
-    ⌈(L + 1)/2⌉ and the last hidden layer L.
+    Signal propagation at initialisation only, nothing fitted (:mod:`eqhyp_utils.equilibrium`).
+    A reading that does not cover the architecture is recorded as None with its error.
     """
-    L = config.depth
-    out: dict[str, Any] = {"n_layers": L + 1, "middle_layer": (L + 2) // 2, "last_hidden_layer": L}
-    try:
-        from .. import equilibrium
-    except ImportError as exc:
-        out["equilibrium_error"] = f"eqhyp_utils.equilibrium unavailable ({exc})"
-        return out
-    kw = dict(activation=config.activation, sigma_w2=config.sigma_w2, sigma_b2=config.sigma_b2, depth=L,
-              alpha=config.alpha)
-    for name in ("equilibrium_layer", "equilibrium_depth"):
+    from ..equilibrium import BASELINES
+    from .readings import READINGS
+
+    out: dict[str, Any] = {"n_layers": config.depth + 1}
+    out.update({name: rule(config.depth) for name, rule in BASELINES.items()})
+    for name, reading in READINGS.items():
         try:
-            value = getattr(equilibrium, name)(**kw)
-            out[name] = None if value is None else (int(value) if name == "equilibrium_layer" else float(value))
+            out[name] = reading.layer(config)
         except Exception as exc:  # an unsupported case is recorded, not fatal to the run
             out[name] = None
             out[f"{name}_error"] = repr(exc)
@@ -92,8 +91,9 @@ def _loss_curve(steps: np.ndarray, values: np.ndarray, points: int = LOSS_CURVE_
     return {"block": int(block), "steps": centres, "loss": means}
 
 
-def _load_data(config: RunConfig):
-    from ..data import balanced_subset, load_dataset
+def load_run_data(config: RunConfig):
+    """(train, test, probe, test_probe or None) of ``config``: the data of the recipe."""
+    from ..data import balanced_subset, load_dataset, random_subset
 
     if config.dataset == "digits":
         train_set, test_set = load_dataset("digits", seed=config.data_seed)
@@ -101,34 +101,72 @@ def _load_data(config: RunConfig):
         train_set, test_set = load_dataset(config.dataset, n_train=config.n_train, n_test=config.n_test,
                                            seed=config.data_seed)
     probe = balanced_subset(train_set, config.probe_per_class, seed=config.seed)
-    return train_set, test_set, probe
+    test_probe = random_subset(test_set, config.test_probe, seed=config.seed) if config.test_probe else None
+    return train_set, test_set, probe, test_probe
 
 
-def run_one(config: RunConfig, progress: bool = False) -> dict[str, Any]:
-    """Train ``config`` (one thread) and return its result payload (not yet rounded or written)."""
-    from .. import __version__
+def build_run_model(config: RunConfig, n_features: int, n_classes: int, device: "str | torch.device" = "cpu"):
+    """The network of ``config`` (float64, platform-independent initialisation), on ``device``."""
     from ..models import build_model
-    from ..training import TrainConfig, checkpoint_schedule, train
+
+    model = build_model(n_features, n_classes, config.depth, config.width, config.activation, config.sigma_w2,
+                        config.sigma_b2, alpha=config.alpha, seed=config.seed)
+    return model.to(device)
+
+
+def train_run(config: RunConfig, *, progress: bool = False, device: "str | torch.device" = "cpu"):
+    """Train the run ``config`` describes and return its :class:`~eqhyp_utils.training.TrainingHistory`.
+
+    Data: :func:`load_run_data`; network: :func:`build_run_model`; optimiser, loss, budget or
+    thresholds: :meth:`RunConfig.train_config`; checkpoints: step 0, ``early_fractions`` of the
+    first epoch, every epoch's end when ``every_epoch``, and the loss milestones. Divergence is
+    recorded in the history (``diverged``), not raised. ``device`` ("cpu", "cuda", "mps", or a
+    torch.device) is where the tensors live; the CPU is the reference the stored numbers come from.
+    """
+    from ..training import checkpoint_schedule, train
 
     if not isinstance(config, RunConfig):
         raise InvalidInputError(f"config must be a RunConfig, got {type(config).__name__}.")
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    train_set, test_set, probe = _load_data(config)
-    model = build_model(train_set.n_features, train_set.n_classes, config.depth, config.width,
-                        config.activation, config.sigma_w2, config.sigma_b2, alpha=config.alpha,
-                        seed=config.seed)
-    train_config = TrainConfig(optimizer=config.optimizer, lr=config.lr, momentum=config.momentum,
-                               epochs=config.epochs, batch_size=config.batch_size, loss=config.loss,
-                               grad_clip=config.grad_clip, seed=config.seed)
+    from ..devices import resolve_device
+
+    device = resolve_device(device)
+    train_set, test_set, probe, test_probe = load_run_data(config)
+    model = build_run_model(config, train_set.n_features, train_set.n_classes, device)
     steps_per_epoch = -(-len(train_set) // config.batch_size)
-    checkpoints = checkpoint_schedule(config.epochs, steps_per_epoch, config.early_fractions)
+    checkpoints = checkpoint_schedule(config.epochs, steps_per_epoch, config.early_fractions,
+                                      every_epoch=config.every_epoch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # divergence is recorded in the history
-        history = train(model, train_set, probe, train_config, test=test_set, checkpoints=checkpoints,
-                        progress=progress)
+        history = train(model, train_set, probe, config.train_config(), test=test_set, test_probe=test_probe,
+                        checkpoints=checkpoints, progress=progress)
+    history.config.update(run=config.to_dict(), n_train=len(train_set), n_test=len(test_set), n_probe=len(probe),
+                          n_test_probe=0 if test_probe is None else len(test_probe),
+                          n_classes=train_set.n_classes)
+    return history
+
+
+@lru_cache(maxsize=64)
+def cached_train_run(config: RunConfig):
+    """:func:`train_run` (CPU) once per configuration and process; the widgets' in-memory cache.
+
+    Identical configurations return the *same* history object: do not modify it.
+    """
+    return train_run(config)
+
+
+def run_one(config: RunConfig, progress: bool = False, device: "str | torch.device" = "cpu") -> dict[str, Any]:
+    """Train ``config`` (one thread) and return its result payload (not yet rounded or written)."""
+    from ..devices import resolve_device
+    from ..provenance import machine_provenance
+
+    if not isinstance(config, RunConfig):
+        raise InvalidInputError(f"config must be a RunConfig, got {type(config).__name__}.")
+    device = resolve_device(device)
+    with torch_threads(1):
+        history = train_run(config, progress=progress, device=device)
     record = history.to_dict()
     loss_steps, loss_values = record.pop("loss_steps"), record.pop("loss_values")
+    sizes = {k: record["config"][k] for k in ("n_train", "n_test", "n_probe", "n_test_probe")}
     record.pop("config", None)
     return {
         "config": config.to_dict(),
@@ -138,21 +176,33 @@ def run_one(config: RunConfig, progress: bool = False) -> dict[str, Any]:
         "loss_curve": _loss_curve(np.asarray(loss_steps, dtype=np.float64),
                                   np.array([np.nan if v is None else v for v in loss_values], dtype=np.float64)),
         "prediction": architecture_prediction(config),
-        "provenance": {
-            "package_version": __version__, "git_commit": _git_commit(), "torch_version": torch.__version__,
-            "numpy_version": np.__version__, "python_version": platform.python_version(),
-            "machine": platform.machine(), "seed": config.seed, "threads": torch.get_num_threads(),
-            "runtime_s": time.perf_counter() - start, "n_train": len(train_set), "n_test": len(test_set),
-            "n_probe": len(probe),
-        },
+        "provenance": {**machine_provenance(), "device": str(device), "seed": config.seed, "threads": 1, **sizes},
     }
 
 
-def run_and_save(config: RunConfig, results_dir: "str | Path", progress: bool = False) -> str:
-    """Train ``config`` and write its result file; returns the file's path (as a string)."""
+def _timed_run(config: RunConfig, device: "str | torch.device" = "cpu") -> tuple[dict[str, Any], float]:
+    """(payload, wall seconds): what a worker sends back."""
+    start = time.perf_counter()
+    payload = run_one(config, device=device)
+    return payload, time.perf_counter() - start
+
+
+def _save(results_dir: "str | Path", config: RunConfig, payload: dict[str, Any], seconds: float) -> str:
     path = result_path(results_dir, config)
-    write_result(path, run_one(config, progress=progress))
+    write_result(path, payload)
+    with open(Path(results_dir) / "runs" / "timings.jsonl", "a") as log:
+        log.write(json.dumps({"name": config.name, "config_hash": config.config_hash(),
+                              "seconds": round(seconds, 2), "cpu_model": payload["provenance"]["cpu_model"],
+                              "device": payload["provenance"]["device"]}) + "\n")
     return str(path)
+
+
+def run_and_save(config: RunConfig, results_dir: "str | Path", progress: bool = False,
+                 device: "str | torch.device" = "cpu") -> str:
+    """Train ``config`` and write its result file; returns the file's path (as a string)."""
+    start = time.perf_counter()
+    payload = run_one(config, progress=progress, device=device)
+    return _save(results_dir, config, payload, time.perf_counter() - start)
 
 
 def grid_status(configs: Sequence[RunConfig], results_dir: "str | Path") -> tuple[list[RunConfig], list[str]]:
@@ -175,11 +225,15 @@ def grid_status(configs: Sequence[RunConfig], results_dir: "str | Path") -> tupl
 
 
 def run_grid(configs: Sequence[RunConfig], results_dir: "str | Path", *, jobs: int = 1,
-             progress: bool = True) -> dict[str, int]:
+             progress: bool = True, device: "str | torch.device" = "cpu",
+             scheduler: "str | None" = None) -> dict[str, int]:
     """Run every configuration without a valid result file in ``results_dir``; return counts.
 
     ``jobs > 1`` runs configurations in parallel worker processes (joblib/loky), each with one
-    thread; the files are identical to those of ``jobs = 1``. The longest runs start first.
+    thread; ``scheduler`` (an address, or ``"local:N"``) sends them to a dask.distributed cluster
+    instead (:mod:`eqhyp_utils.experiments.distributed`). Either way workers return payloads and this
+    process writes the files, identical to those of ``jobs = 1``. The longest runs start first.
+    A run that raises is reported (``counts["failed"]``, with a warning naming it) and the others go on.
     Progress: a bar over runs (tqdm) and, with ``jobs = 1``, each run's training bar.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -191,20 +245,66 @@ def run_grid(configs: Sequence[RunConfig], results_dir: "str | Path", *, jobs: i
     for message in problems:
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     counts = {"total": len(configs), "skipped": len(configs) - len(todo), "redone": len(problems),
-              "ran": len(todo)}
-    todo.sort(key=lambda c: -(c.depth * c.width ** 2 * c.epochs))  # longest first balances the workers
+              "ran": 0, "failed": 0}
+    todo.sort(key=estimated_cost, reverse=True)  # longest first balances the workers
     if not todo:
         return counts
     bar = tqdm(total=len(todo), desc="grid", unit="run", disable=not progress)
-    if jobs == 1:
-        for config in todo:
-            run_and_save(config, results_dir, progress=progress)
-            bar.update(1)
-    else:
-        from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
-        for _ in parallel(delayed(run_and_save)(c, results_dir, False) for c in todo):
-            bar.update(1)
-    bar.close()
+    def done(config: RunConfig, outcome: "tuple[dict, float] | BaseException") -> None:
+        if isinstance(outcome, BaseException):
+            counts["failed"] += 1
+            warnings.warn(f"run {config.name} failed and was not written: {outcome!r}", RuntimeWarning, stacklevel=3)
+        else:
+            _save(results_dir, config, *outcome)
+            counts["ran"] += 1
+        bar.update(1)
+
+    try:
+        if scheduler is not None:
+            from .distributed import run_on_cluster
+
+            run_on_cluster(todo, scheduler, done, device=device)
+        elif jobs == 1:
+            for config in todo:
+                try:
+                    start = time.perf_counter()
+                    outcome = (run_one(config, progress=progress, device=device), time.perf_counter() - start)
+                except Exception as exc:
+                    outcome = exc
+                done(config, outcome)
+        else:
+            from joblib import Parallel, delayed
+
+            parallel = Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")
+            for config, outcome in parallel(delayed(_guarded_run)(c, device) for c in todo):
+                done(config, outcome)
+    finally:
+        bar.close()
     return counts
+
+
+def _guarded_run(config: RunConfig, device: "str | torch.device" = "cpu"):
+    """(config, (payload, seconds)) or (config, exception): a worker's answer, never a raise."""
+    try:
+        return config, _timed_run(config, device)
+    except Exception as exc:
+        return config, exc
+
+
+def estimated_cost(config: RunConfig) -> float:
+    """A relative cost of a run (floating-point operations, up to a constant), to order and size grids.
+
+    Training: epochs × n_train × (d·N + L·N² + N·C); alignment: checkpoints × probe² × C² × N per layer.
+    For run-to-threshold configurations ``epochs`` is the cap, so this is an upper bound; see
+    :mod:`eqhyp_utils.experiments.cost` for measured estimates.
+    """
+    d = {"mnist": 784, "mnist_full": 784, "fashion_mnist": 784, "digits": 64, "mnist1d": 40}.get(config.dataset, 20)
+    n = 1437 if config.dataset == "digits" else config.n_train
+    N, L, C = config.width, config.depth, 10
+    per_epoch = 6 * n * (d * N + (L - 1) * N * N + N * C)
+    probe = config.probe_per_class * C
+    checkpoints = len(config.early_fractions) + 1 + (config.epochs if config.every_epoch else 0) \
+        + len(config.milestone_losses) + 1
+    align = checkpoints * ((probe ** 2) + config.test_probe ** 2) * C * C * N * (L + 1)
+    return float(config.epochs * per_epoch + align)

@@ -1,71 +1,101 @@
-"""The scoreboard: where is the alignment peak, where did the Equilibrium Hypothesis put it, and
-do depth-only baselines do as well?
+"""The scoreboard: where is the alignment peak, where do the readings of the Equilibrium Hypothesis
+put it, and do depth-only rules — or the seeds themselves — do as well?
 
-Peak-layer protocols (layers 1 … L + 1, output layer last), for one run:
+**Peak protocols** (:data:`PEAK_PROTOCOLS`; layers 1 … L + 1, output layer last) say, for one run,
+which profile is read and how:
 
-* ``"final"``: argmax over layers of the alignment at the last checkpoint;
-* ``"time_averaged"``: argmax of the alignment averaged over training time after the first epoch,
-  (1/(T − 1)) ∫_1^T A_l(t) dt with the trapezoid rule over the checkpoints at epochs ≥ 1.
+* ``"final"``: argmax of the alignment at the last checkpoint;
+* ``"time_averaged"``: argmax of the alignment averaged over training time from epoch 1 on
+  (:func:`eqhyp_utils.peaks.time_averaged_profile`);
+* ``"loss<0.1"``, ``"loss<0.02"``: argmax at the checkpoint where the running training loss first
+  stayed below 0.1 (resp. 0.02) for two epochs — the paper's checkpoints (docs/science.md §7);
+* a ``" test"`` suffix reads the held-out probe set instead of the training probe; a ``" top"``
+  suffix uses :func:`eqhyp_utils.peaks.top_centroid_layer` (the mean of the layers within 5 % of the
+  maximum) instead of the argmax.
 
-Predictors of the peak layer, all integers in 1 … L + 1:
+A protocol that does not apply to a run (a milestone never reached, no test probe) gives None for it.
 
-* ``EH``: :func:`eqhyp_utils.equilibrium.equilibrium_layer` for the run's architecture — signal
+**Predictors**, all layers in 1 … L + 1, computed per configuration (a run configuration without
+its seed):
+
+* every reading of :data:`eqhyp_utils.experiments.readings.READINGS` (``EH`` …): signal
   propagation at initialisation only, nothing fitted;
-* ``middle``: ⌈(L + 1)/2⌉; ``last hidden``: L;
+* every depth-only rule of :data:`eqhyp_utils.equilibrium.BASELINES` (``middle``, ``last hidden``);
 * ``fraction``: round(f · (L + 1)) with the single fraction f fitted *leave one configuration
-  out*: for each configuration, f minimises the mean absolute error on all the *other*
-  configurations (f on a grid of step 0.005 in [0, 1]; ties go to the smallest f). It is the best a
-  depth-only rule can do without seeing the configuration it predicts.
+  out* (f on a grid of step 0.005 in [0, 1] minimising the MAE on all *other* configurations; ties
+  go to the smallest f) — the best a depth-only rule can do without seeing the configuration;
+* ``noise ceiling``: each run predicted by the mean peak of the *other* seeds of its
+  configuration. No predictor that sees only the configuration can beat it on average (its error
+  is the seed-to-seed spread); it needs ≥ 2 seeds per configuration.
 
-Scores are per run (each seed's measured peak against the configuration's prediction): mean
-absolute error in layers, exact-hit rate, and rate of |error| ≤ 1. Diverged runs are left out and
-counted. A *configuration* is a run configuration without its seed.
+Scores are per run: mean absolute error in layers, exact-hit rate (|error| < 0.5) and rate of
+|error| ≤ 1. Diverged runs are left out and counted. :func:`paired_bootstrap` gives 95 % intervals
+for the difference of two predictors' MAE by resampling configurations.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..equilibrium import BASELINES
 from ..errors import InvalidInputError
+from ..peaks import argmax_layer, time_averaged_profile, top_centroid_layer
+from .config import configuration_key
 
-__all__ = ["PROTOCOLS", "PREDICTORS", "peak_layer", "peak_layer_at_accuracy", "ConfigurationSummary", "summarise_configurations",
-           "fit_fraction", "loco_fraction_predictions", "score", "scoreboard_rows", "format_scoreboard"]
+__all__ = ["PROTOCOLS", "FIXED_BUDGET_PROTOCOLS", "PAPER_PROTOCOLS", "PEAK_PROTOCOLS", "PREDICTORS",
+           "NOISE_CEILING", "peak_layer", "peak_layer_at_accuracy", "ConfigurationSummary",
+           "summarise_configurations", "fit_fraction", "loco_fraction_predictions", "noise_ceiling_predictions",
+           "score", "predictor_pairs", "paired_bootstrap", "scoreboard_rows", "format_scoreboard",
+           "milestone_counts"]
 
+FIXED_BUDGET_PROTOCOLS = ("final", "time_averaged", "final top")
+PAPER_PROTOCOLS = ("loss<0.1", "loss<0.02", "loss<0.1 test", "loss<0.02 test", "loss<0.02 top",
+                   "loss<0.02 test top")
+PEAK_PROTOCOLS = FIXED_BUDGET_PROTOCOLS + PAPER_PROTOCOLS
 PROTOCOLS = ("final", "time_averaged")
-PREDICTORS = ("EH", "middle", "last hidden", "fraction")
+"""The two protocols of the fixed-budget grid's main tables (kept for the notebooks' exercises)."""
+NOISE_CEILING = "noise ceiling"
 FRACTION_GRID = np.round(np.arange(0.0, 1.0 + 1e-9, 0.005), 3)
 
 
-def peak_layer(history: dict[str, Any], protocol: str = "final") -> int:
-    """The measured peak layer (1-based) of one run's history dict under ``protocol``.
+def _matrix(rows: "Sequence[Sequence[float | None]] | None") -> "np.ndarray | None":
+    if rows is None:
+        return None
+    return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
 
-    ``history`` needs ``alignment`` (checkpoints × (L + 1)) and ``epochs`` (one per checkpoint).
+
+def peak_layer(history: Mapping[str, Any], protocol: str = "final") -> "float | None":
+    """The measured peak layer of one run's history dict under ``protocol`` (None if it does not apply).
+
+    ``history`` needs ``alignment`` (checkpoints × (L + 1)) and ``epochs``; the milestone protocols
+    need ``milestones`` and ``steps``; the test protocols ``test_alignment``. Argmax protocols give
+    an int, top-centroid ones a float.
     """
-    if protocol not in PROTOCOLS:
-        raise InvalidInputError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}.")
-    A = np.array([[np.nan if v is None else v for v in row] for row in history["alignment"]], dtype=np.float64)
+    if protocol not in PEAK_PROTOCOLS:
+        raise InvalidInputError(f"protocol must be one of {PEAK_PROTOCOLS}, got {protocol!r}.")
+    words = protocol.split()
+    estimator = top_centroid_layer if "top" in words else argmax_layer
+    A = _matrix(history.get("test_alignment") if "test" in words else history["alignment"])
+    if A is None:
+        return None
     if A.ndim != 2 or A.shape[0] == 0:
         raise InvalidInputError("the history has no checkpoint; cannot locate a peak.")
-    if protocol == "final":
+    if words[0] == "final":
         profile = A[-1]
+    elif words[0] == "time_averaged":
+        profile = time_averaged_profile(history["epochs"], A)
     else:
-        t = np.asarray(history["epochs"], dtype=np.float64)
-        keep = t >= 1.0 - 1e-12
-        if keep.sum() == 0:
-            raise InvalidInputError("the time-averaged protocol needs checkpoints after the first epoch.")
-        A, t = A[keep], t[keep]
-        if len(t) == 1:
-            profile = A[0]
-        else:
-            profile = (0.5 * (A[1:] + A[:-1]) * np.diff(t)[:, None]).sum(0) / (t[-1] - t[0])
-    if not np.isfinite(profile).all():
-        raise InvalidInputError(f"the alignment profile is not finite: {profile}.")
-    return int(np.argmax(profile)) + 1
+        loss = float(words[0].split("<")[1])
+        step = next((m["step"] for m in history.get("milestones", []) if np.isclose(m["loss"], loss)), None)
+        if step is None:
+            return None
+        profile = A[list(history["steps"]).index(step)]
+    return estimator(profile)
 
 
-def peak_layer_at_accuracy(history: dict[str, Any], threshold: float) -> "int | None":
+def peak_layer_at_accuracy(history: Mapping[str, Any], threshold: float) -> "int | None":
     """Peak layer at the first checkpoint whose training accuracy reaches ``threshold`` (None if never).
 
     Nets of different depths train at different speeds; comparing them at the same training
@@ -76,7 +106,7 @@ def peak_layer_at_accuracy(history: dict[str, Any], threshold: float) -> "int | 
     for row, a in zip(history["alignment"], accuracy):
         if a >= threshold:
             profile = np.array([np.nan if v is None else v for v in row], dtype=np.float64)
-            return int(np.nanargmax(profile)) + 1 if np.isfinite(profile).any() else None
+            return argmax_layer(profile) if np.isfinite(profile).all() else None
     return None
 
 
@@ -86,8 +116,11 @@ class ConfigurationSummary:
     key: tuple
     config: dict                      # the configuration of its first seed (seed field included)
     seeds: list[int] = field(default_factory=list)
-    peaks: dict[str, list[int]] = field(default_factory=dict)   # protocol → peak per (non-diverged) seed
+    peaks: dict[str, list] = field(default_factory=dict)   # protocol → peak per (non-diverged) seed, or None
     train_accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    epochs_run: list[float] = field(default_factory=list)
+    stop_reasons: list[str] = field(default_factory=list)
     diverged: int = 0
     predictions: dict[str, "int | None"] = field(default_factory=dict)
     histories: list[dict] = field(default_factory=list, repr=False)  # per (non-diverged) seed
@@ -100,58 +133,74 @@ class ConfigurationSummary:
     def label(self) -> str:
         c = self.config
         alpha = "" if c.get("alpha") is None else f", α={c['alpha']:g}"
+        budget = (f"to loss {c['stop_loss']:g} (cap {c['epochs']} ep)" if c.get("stop_loss") is not None
+                  else f"{c['epochs']} ep")
         return (f"{c['dataset']} {c['activation']} σw²={c['sigma_w2']:.4g} σb²={c['sigma_b2']:g} "
-                f"L={c['depth']} N={c['width']}{alpha}, {c['epochs']} ep")
+                f"L={c['depth']} N={c['width']}{alpha}, {budget}")
+
+    def protocols(self) -> list[str]:
+        """The protocols that apply to at least one seed of this configuration."""
+        return [p for p, v in self.peaks.items() if any(x is not None for x in v)]
 
     def mean_peak(self, protocol: str) -> float:
-        p = self.peaks.get(protocol, [])
+        p = [x for x in self.peaks.get(protocol, []) if x is not None]
         return float(np.mean(p)) if p else float("nan")
 
 
-def _eh_prediction(config: dict) -> "int | None":
-    from ..equilibrium import equilibrium_layer
+def _default_predictions(config: dict) -> dict[str, "int | None"]:
+    from .readings import READINGS
 
-    try:
-        return int(equilibrium_layer(config["activation"], config["sigma_w2"], config["sigma_b2"],
-                                     config["depth"], alpha=config.get("alpha")))
-    except Exception:  # an architecture the formalisation does not cover: scored as "n/a"
-        return None
+    out: dict[str, "int | None"] = {}
+    for name, reading in READINGS.items():
+        try:
+            out[name] = reading.layer(config)
+        except Exception:  # an architecture a reading does not cover: scored as "n/a"
+            out[name] = None
+    return out
 
 
-def summarise_configurations(payloads: Iterable[dict], eh: "callable | None" = None) -> list[ConfigurationSummary]:
+def summarise_configurations(payloads: Iterable[dict],
+                             predict: "Callable[[dict], dict[str, int | None]] | None" = None,
+                             *, eh: "Callable[[dict], int | None] | None" = None) -> list[ConfigurationSummary]:
     """Group result payloads by configuration (all keys but the seed); measure peaks; predict.
 
-    ``eh(config) -> int | None`` computes the EH prediction (default: the current
-    :func:`~eqhyp_utils.equilibrium.equilibrium_layer`, so that the scoreboard always reflects the
-    package's formalisation rather than a copy stored at run time).
+    ``predict(config) -> {reading name: layer or None}`` computes the readings (default: every
+    reading of :data:`~eqhyp_utils.experiments.readings.READINGS`, from the current package, so that
+    the scoreboard reflects the package's formalisation rather than a copy stored at run time).
+    ``eh(config)`` is a shorthand for a single reading named ``"EH"``. The depth-only baselines are
+    added to every configuration's predictions.
     """
-    eh = eh or _eh_prediction
+    if eh is not None:
+        predict = lambda c: {"EH": eh(c)}  # noqa: E731
+    predict = predict or _default_predictions
     groups: dict[tuple, ConfigurationSummary] = {}
     for payload in sorted(payloads, key=lambda p: (p["config"]["seed"], p["config_hash"])):
         config = payload["config"]
-        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items() if k != "seed"))
+        key = configuration_key(config)
         summary = groups.setdefault(key, ConfigurationSummary(key=key, config=dict(config),
-                                                              peaks={p: [] for p in PROTOCOLS}))
+                                                              peaks={p: [] for p in PEAK_PROTOCOLS}))
         history = payload["history"]
         if history.get("diverged") or not history.get("alignment"):
             summary.diverged += 1
             continue
         try:
-            peaks = {p: peak_layer(history, p) for p in PROTOCOLS}
+            peaks = {p: peak_layer(history, p) for p in PEAK_PROTOCOLS}
         except InvalidInputError:
             summary.diverged += 1
             continue
         summary.seeds.append(int(config["seed"]))
         summary.histories.append(history)
-        for p in PROTOCOLS:
+        for p in PEAK_PROTOCOLS:
             summary.peaks[p].append(peaks[p])
-        accuracy = history["train_accuracy"][-1]
-        summary.train_accuracy.append(float("nan") if accuracy is None else float(accuracy))
+        for target, name in ((summary.train_accuracy, "train_accuracy"), (summary.test_accuracy, "test_accuracy")):
+            value = history[name][-1] if history.get(name) else None
+            target.append(float("nan") if value is None else float(value))
+        summary.epochs_run.append(float(history["epochs"][-1]))
+        summary.stop_reasons.append(history.get("stop_reason", "epochs"))
     out = sorted(groups.values(), key=lambda s: (s.config["dataset"], s.config["activation"], s.config["depth"],
                                                   s.label))
     for s in out:
-        L = s.depth
-        s.predictions = {"EH": eh(s.config), "middle": (L + 2) // 2, "last hidden": L}
+        s.predictions = {**predict(s.config), **{name: rule(s.depth) for name, rule in BASELINES.items()}}
     return out
 
 
@@ -161,7 +210,7 @@ def _fraction_layer(depth: "int | np.ndarray", f: "float | np.ndarray") -> np.nd
     return np.clip(np.floor(np.asarray(f) * (depth + 1) + 0.5), 1, depth + 1).astype(int)
 
 
-def fit_fraction(depths: Sequence[int], peaks: Sequence[int]) -> float:
+def fit_fraction(depths: Sequence[int], peaks: Sequence[float]) -> float:
     """The fraction f (grid step 0.005) minimising mean |round(f (L+1)) − peak| over runs; smallest on ties."""
     depths = np.asarray(depths, dtype=int)
     peaks = np.asarray(peaks, dtype=float)
@@ -171,12 +220,16 @@ def fit_fraction(depths: Sequence[int], peaks: Sequence[int]) -> float:
     return float(FRACTION_GRID[int(np.argmin(errors))])
 
 
+def _measured(s: ConfigurationSummary, protocol: str) -> list[float]:
+    return [p for p in s.peaks.get(protocol, []) if p is not None]
+
+
 def loco_fraction_predictions(summaries: Sequence[ConfigurationSummary], protocol: str) -> tuple[list, list]:
     """Leave-one-configuration-out fraction predictions: ([layer per configuration], [fraction used])."""
     layers, fractions = [], []
     for i, s in enumerate(summaries):
-        depths = [o.depth for j, o in enumerate(summaries) if j != i for _ in o.peaks[protocol]]
-        peaks = [p for j, o in enumerate(summaries) if j != i for p in o.peaks[protocol]]
+        depths = [o.depth for j, o in enumerate(summaries) if j != i for _ in _measured(o, protocol)]
+        peaks = [p for j, o in enumerate(summaries) if j != i for p in _measured(o, protocol)]
         if not peaks:
             layers.append(None)
             fractions.append(None)
@@ -187,52 +240,143 @@ def loco_fraction_predictions(summaries: Sequence[ConfigurationSummary], protoco
     return layers, fractions
 
 
-def score(pairs: Sequence[tuple[int, int]]) -> dict[str, float]:
-    """MAE, exact-hit rate and ±1 rate of (predicted, measured) pairs; NaN for an empty list."""
+def noise_ceiling_predictions(summary: ConfigurationSummary, protocol: str) -> list["float | None"]:
+    """For each seed (in order), the mean peak of the *other* seeds of the configuration (None if none)."""
+    peaks = summary.peaks.get(protocol, [])
+    out = []
+    for i, p in enumerate(peaks):
+        others = [q for j, q in enumerate(peaks) if j != i and q is not None]
+        out.append(float(np.mean(others)) if p is not None and others else None)
+    return out
+
+
+def predictor_pairs(summaries: Sequence[ConfigurationSummary], protocol: str,
+                    predictors: "Sequence[str] | None" = None) -> dict[str, list[list[tuple[float, float]]]]:
+    """predictor → per configuration, the (predicted, measured) pairs of its runs under ``protocol``.
+
+    Predictors: the configurations' own predictions, ``fraction`` and :data:`NOISE_CEILING`. A
+    configuration a predictor does not cover contributes an empty list.
+    """
+    names = list(predictors) if predictors is not None else predictor_names(summaries)
+    fraction_layers, _ = loco_fraction_predictions(summaries, protocol)
+    out: dict[str, list[list[tuple[float, float]]]] = {name: [] for name in names}
+    for s, f in zip(summaries, fraction_layers):
+        measured = s.peaks.get(protocol, [])
+        ceiling = noise_ceiling_predictions(s, protocol)
+        for name in names:
+            if name == NOISE_CEILING:
+                pairs = [(c, m) for c, m in zip(ceiling, measured) if c is not None and m is not None]
+            else:
+                predicted = f if name == "fraction" else s.predictions.get(name)
+                pairs = [] if predicted is None else [(predicted, m) for m in measured if m is not None]
+            out[name].append(pairs)
+    return out
+
+
+def predictor_names(summaries: Sequence[ConfigurationSummary]) -> list[str]:
+    """Every predictor the summaries carry, then ``fraction`` and the noise ceiling."""
+    names: list[str] = []
+    for s in summaries:
+        names += [n for n in s.predictions if n not in names]
+    return names + ["fraction", NOISE_CEILING]
+
+
+PREDICTORS = ("EH", "middle", "last hidden", "fraction")
+"""The predictors of the short tables (every reading and the noise ceiling are in the full ones)."""
+
+
+def score(pairs: Sequence[tuple[float, float]]) -> dict[str, float]:
+    """MAE, exact-hit rate (|error| < 0.5) and ±1 rate of (predicted, measured) pairs; NaN for none."""
     if not pairs:
         return {"n": 0, "mae": float("nan"), "exact": float("nan"), "within1": float("nan")}
     err = np.abs(np.array([p - m for p, m in pairs], dtype=float))
-    return {"n": len(pairs), "mae": float(err.mean()), "exact": float((err == 0).mean()),
-            "within1": float((err <= 1).mean())}
+    return {"n": len(pairs), "mae": float(err.mean()), "exact": float((err < 0.5).mean()),
+            "within1": float((err <= 1 + 1e-12).mean())}
+
+
+def paired_bootstrap(pairs_a: Sequence[Sequence[tuple[float, float]]], pairs_b: Sequence[Sequence[tuple[float, float]]],
+                     *, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> dict[str, float]:
+    """MAE(a) − MAE(b) over runs, with a bootstrap interval that resamples *configurations*.
+
+    ``pairs_a[i]``, ``pairs_b[i]``: the (predicted, measured) pairs of configuration i for predictors a
+    and b; configurations where either is empty are left out, so both are scored on the same runs.
+    Configurations, not runs, are resampled because the seeds of a configuration share their
+    prediction. Negative: a has the smaller error.
+    """
+    keep = [i for i in range(len(pairs_a)) if pairs_a[i] and pairs_b[i]]
+    if not keep:
+        return {"diff": float("nan"), "lo": float("nan"), "hi": float("nan"), "configs": 0}
+    err_a = [np.abs([p - m for p, m in pairs_a[i]]) for i in keep]
+    err_b = [np.abs([p - m for p, m in pairs_b[i]]) for i in keep]
+    sums = np.array([[ea.sum(), eb.sum(), len(ea)] for ea, eb in zip(err_a, err_b)])
+    diff = (sums[:, 0].sum() - sums[:, 1].sum()) / sums[:, 2].sum()
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(keep), size=(n_boot, len(keep)))
+    total = sums[draws].sum(axis=1)
+    diffs = (total[:, 0] - total[:, 1]) / total[:, 2]
+    tail = 100 * (1 - level) / 2
+    lo, hi = np.percentile(diffs, [tail, 100 - tail])
+    return {"diff": float(diff), "lo": float(lo), "hi": float(hi), "configs": len(keep)}
 
 
 def scoreboard_rows(summaries: Sequence[ConfigurationSummary], protocol: str,
-                    groupings: Sequence[str] = ("dataset", "activation")) -> list[dict[str, Any]]:
+                    groupings: Sequence[str] = ("dataset", "activation"),
+                    predictors: "Sequence[str] | None" = None) -> list[dict[str, Any]]:
     """One row for all configurations, then one per value of each key in ``groupings``.
 
-    Each row: ``group``, ``configs``, ``runs`` and, per predictor, the :func:`score` dict
-    (EH rows count only configurations where the EH prediction exists).
+    Each row: ``group``, ``configs``, ``runs`` and, per predictor, the :func:`score` dict (a
+    predictor is scored on the runs it covers, ``n`` says how many).
     """
-    fraction_layers, _ = loco_fraction_predictions(summaries, protocol)
-    per_config = []
-    for s, f in zip(summaries, fraction_layers):
-        preds = dict(s.predictions, fraction=f)
-        per_config.append((s, preds))
+    names = list(predictors) if predictors is not None else predictor_names(summaries)
+    pairs = predictor_pairs(summaries, protocol, names)
 
-    def row(name: str, members) -> dict[str, Any]:
+    def row(name: str, members: list[int]) -> dict[str, Any]:
         out: dict[str, Any] = {"group": name, "configs": len(members),
-                               "runs": sum(len(s.peaks[protocol]) for s, _ in members)}
-        for predictor in PREDICTORS:
-            out[predictor] = score([(preds[predictor], m) for s, preds in members if preds[predictor] is not None
-                                    for m in s.peaks[protocol]])
+                               "runs": sum(len(_measured(summaries[i], protocol)) for i in members)}
+        for predictor in names:
+            out[predictor] = score([pq for i in members for pq in pairs[predictor][i]])
         return out
 
-    rows = [row("all", per_config)]
+    everything = [i for i, s in enumerate(summaries) if _measured(s, protocol)]
+    rows = [row("all", everything)]
     for key in groupings:
-        for value in sorted({str(s.config[key]) for s, _ in per_config}):
-            rows.append(row(f"{key} = {value}", [(s, p) for s, p in per_config if str(s.config[key]) == value]))
+        values = sorted({str(summaries[i].config[key]) for i in everything})
+        if len(values) < 2:
+            continue
+        for value in values:
+            rows.append(row(f"{key} = {value}", [i for i in everything if str(summaries[i].config[key]) == value]))
     return rows
 
 
-def format_scoreboard(rows: Sequence[dict[str, Any]]) -> str:
+def format_scoreboard(rows: Sequence[dict[str, Any]], predictors: "Sequence[str] | None" = None) -> str:
     """Markdown table: per group, each predictor's MAE (layers) / exact-hit % / ±1 %."""
-    head = "| group | configs | runs | " + " | ".join(f"{p}: MAE / exact / ±1" for p in PREDICTORS) + " |"
-    lines = [head, "|" + "---|" * (3 + len(PREDICTORS))]
+    names = list(predictors) if predictors is not None else \
+        [k for k in rows[0] if k not in ("group", "configs", "runs")] if rows else []
+    head = "| group | configs | runs | " + " | ".join(f"{p}: MAE / exact / ±1" for p in names) + " |"
+    lines = [head, "|" + "---|" * (3 + len(names))]
     for r in rows:
         cells = []
-        for p in PREDICTORS:
+        for p in names:
             s = r[p]
             cells.append("n/a" if not s["n"] else f"{s['mae']:.2f} / {100 * s['exact']:.0f}% / {100 * s['within1']:.0f}%"
                          + ("" if s["n"] == r["runs"] else f" (n={s['n']})"))
         lines.append(f"| {r['group']} | {r['configs']} | {r['runs']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def milestone_counts(summaries: Sequence[ConfigurationSummary]) -> list[dict[str, Any]]:
+    """Per configuration: how many runs reached each watched loss milestone, and their epochs."""
+    rows = []
+    for s in summaries:
+        watched: dict[float, list] = {}
+        for h in s.histories:
+            for m in h.get("milestones", []):
+                watched.setdefault(m["loss"], []).append(m["epoch"])
+        if not watched:
+            continue
+        rows.append({"label": s.label, "depth": s.depth, "runs": len(s.histories) + s.diverged,
+                     "diverged": s.diverged, "stop_reasons": list(s.stop_reasons),
+                     "milestones": {f"{loss:g}": {"reached": sum(e is not None for e in epochs),
+                                                  "epochs": [None if e is None else round(e, 3) for e in epochs]}
+                                    for loss, epochs in sorted(watched.items(), reverse=True)}})
+    return rows

@@ -5,7 +5,7 @@ the depth is the tangent-kernel alignment A_l highest, and when?* Training is sh
 the notebook trains a small grid once (:func:`train_alignment_histories`) and the widget only
 selects among the stored :class:`~eqhyp_utils.training.TrainingHistory` objects.
 
-* :func:`train_alignment_history` — one cached training run (a few seconds on one core).
+* :func:`train_alignment_history` — one cached run of the course's training recipe (a few seconds).
 * :func:`plot_alignment_explorer` — the pure drawing function: the profile A_l at a chosen
   checkpoint against the profile at initialisation, with the output layer's ceiling
   1/√(C(C−1)) and, beside it, the accuracy during training with the checkpoint marked.
@@ -15,20 +15,19 @@ Per-layer arrays follow the package convention: entry i belongs to layer i + 1 (
 """
 from __future__ import annotations
 
-import math
-from functools import lru_cache
 from typing import Iterable
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from ..alignment import output_layer_ceiling
 from ..errors import InvalidInputError, UnsupportedError
+from ..experiments.config import RunConfig
+from ..experiments.runner import cached_train_run
 from ..training import TrainingHistory
 
-__all__ = ["ACTIVATION_SETTINGS", "output_layer_ceiling", "checkpoint_steps", "train_alignment_history",
+__all__ = ["ACTIVATION_SETTINGS", "output_layer_ceiling", "alignment_run_config", "train_alignment_history",
            "train_alignment_histories", "plot_alignment_explorer", "alignment_explorer_widget"]
 
 #: Initialisation (σ_w², σ_b²) per activation: both at the edge of chaos (χ₁ = 1).
@@ -48,36 +47,20 @@ def _check_setting(dataset: str, activation: str, depth: int) -> None:
         raise InvalidInputError(f"depth (number of hidden layers L) must be an integer >= 1, got {depth!r}.")
 
 
-def checkpoint_steps(epochs: int, steps_per_epoch: int) -> list[int]:
-    """Steps at which the explorer measures: 0, 1/4 and 1/2 of the first epoch, the end of epoch 1,
-    of every even epoch, and of the last epoch (fewer than the default schedule, to stay fast)."""
-    ends = {1, epochs} | set(range(2, epochs + 1, 2))
-    early = {round(steps_per_epoch / 4), round(steps_per_epoch / 2)}
-    return sorted({0} | early | {k * steps_per_epoch for k in ends})
-
-
-@lru_cache(maxsize=64)
-def _cached_run(dataset: str, activation: str, depth: int, width: int, epochs: int, n_per_class: int,
-                lr: float, seed: int) -> TrainingHistory:
-    from ..data import balanced_subset, load_dataset
-    from ..models import MLP
-    from ..training import TrainConfig, train
-
-    train_set, test_set = load_dataset(dataset, seed=0)
-    probe = balanced_subset(train_set, n_per_class, seed=seed)
+def alignment_run_config(dataset: str = "mnist1d", activation: str = "relu", depth: int = 6, *,
+                         width: int = 128, epochs: int = 10, n_per_class: int = 10, lr: float = 0.01,
+                         seed: int = 0) -> RunConfig:
+    """The explorer's run: the activation's (σ_w², σ_b²) from :data:`ACTIVATION_SETTINGS`, SGD-momentum 0.9,
+    batch 128, clipping at 1, cross-entropy, data seed 0, a probe of ``n_per_class`` training points per
+    class, the default checkpoint schedule."""
+    _check_setting(dataset, activation, depth)
+    for name, value in (("width", width), ("epochs", epochs), ("n_per_class", n_per_class)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}.")
     sigma_w2, sigma_b2 = ACTIVATION_SETTINGS[activation]
-    model = MLP(train_set.n_features, train_set.n_classes, depth=depth, width=width, activation=activation,
-                sigma_w2=sigma_w2, sigma_b2=sigma_b2, seed=seed)
-    config = TrainConfig(optimizer="momentum", lr=lr, momentum=0.9, epochs=epochs, batch_size=128,
-                         loss="cross_entropy", grad_clip=1.0, seed=seed)
-    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
-    history = train(model, train_set, probe, config, test=test_set, progress=False,
-                    checkpoints=checkpoint_steps(epochs, steps_per_epoch),
-                    alignment_kwargs={"dtype": torch.float32})
-    history.config.update(dataset=dataset, activation=activation, depth=depth, width=width,
-                          sigma_w2=sigma_w2, sigma_b2=sigma_b2, n_classes=train_set.n_classes,
-                          n_probe=len(probe))
-    return history
+    return RunConfig(dataset=dataset, activation=activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, depth=int(depth),
+                     width=int(width), epochs=int(epochs), probe_per_class=int(n_per_class), lr=float(lr),
+                     grad_clip=1.0, seed=int(seed))
 
 
 def train_alignment_history(dataset: str = "mnist1d", activation: str = "relu", depth: int = 6, *,
@@ -85,19 +68,12 @@ def train_alignment_history(dataset: str = "mnist1d", activation: str = "relu", 
                             seed: int = 0) -> TrainingHistory:
     """Train one MLP at the edge of chaos and record its alignment profile during training (cached).
 
-    Protocol: the activation's (σ_w², σ_b²) from :data:`ACTIVATION_SETTINGS`; SGD-momentum 0.9,
-    batch 128, gradient-norm clipping at 1, cross-entropy; standardised data (``load_dataset``
-    with data seed 0); probe set of ``n_per_class`` training points per class; checkpoints from
-    :func:`checkpoint_steps`; alignment tiles in float32 (sums in float64, relative error ~1e-6).
-
-    Identical arguments return the *same* history object (an in-memory cache): do not modify it.
+    The run is :func:`alignment_run_config`, trained by the course's one recipe
+    (:func:`eqhyp_utils.experiments.runner.cached_train_run`). Identical arguments return the *same*
+    history object (an in-memory cache): do not modify it.
     """
-    _check_setting(dataset, activation, depth)
-    for name, value in (("width", width), ("epochs", epochs), ("n_per_class", n_per_class)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}.")
-    return _cached_run(dataset, activation, int(depth), int(width), int(epochs), int(n_per_class),
-                       float(lr), int(seed))
+    return cached_train_run(alignment_run_config(dataset, activation, depth, width=width, epochs=epochs,
+                                                 n_per_class=n_per_class, lr=lr, seed=seed))
 
 
 def train_alignment_histories(datasets: Iterable[str] = _DATASETS, activations: Iterable[str] = ("relu", "tanh"),

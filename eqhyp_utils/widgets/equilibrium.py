@@ -10,14 +10,13 @@ on mnist1d (Greydanus 2020) for that purpose; :func:`equilibrium_widget` wires s
 """
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
 from ..equilibrium import baseline_predictions, predict_equilibrium
 from ..errors import InvalidInputError
+from ..experiments.config import RunConfig
 from ..plotting import MARKERS, OKABE_ITO
 
 ACTIVATION_CHOICES = ("relu", "leaky_relu", "tanh", "erf", "gelu")
@@ -25,32 +24,26 @@ ACTIVATION_CHOICES = ("relu", "leaky_relu", "tanh", "erf", "gelu")
 WIDGET_TRAINING = dict(width=64, epochs=5, n_train=2000, lr=0.02)
 
 
-def train_alignment_profile(activation: str = "relu", sigma_w2: float = 2.0, sigma_b2: float = 0.0,
-                            depth: int = 8, *, width: int = 64, epochs: int = 3, n_train: int = 1000,
-                            probe_per_class: int = 10, lr: float = 0.01, seed: int = 0):
-    """Train a small MLP on mnist1d and return its :class:`~eqhyp_utils.training.TrainingHistory`.
-
-    SGD with momentum 0.9, batch 128, gradient-norm clipping at 1.0, cross-entropy; ``n_train``
-    class-balanced training points; the alignment A_l of every layer l = 1 … L + 1 is recorded on a
-    class-balanced probe set of ``probe_per_class`` points per class (drawn from the training set)
-    at initialisation and at the end of every epoch. Deterministic for a given ``seed``.
-    """
-    from ..data import balanced_subset, load_dataset
-    from ..models import build_model
-    from ..training import TrainConfig, train
-
+def equilibrium_run_config(activation: str = "relu", sigma_w2: float = 2.0, sigma_b2: float = 0.0,
+                           depth: int = 8, *, width: int = 64, epochs: int = 3, n_train: int = 1000,
+                           probe_per_class: int = 10, lr: float = 0.01, seed: int = 0) -> RunConfig:
+    """The demo's run: an MLP trained on ``n_train`` mnist1d points with SGD-momentum 0.9, batch 128,
+    clipping at 1, cross-entropy; probe of ``probe_per_class`` training points per class; the
+    alignment recorded at initialisation and at the end of every epoch."""
     if not (isinstance(n_train, int) and n_train >= 10):
         raise InvalidInputError(f"n_train must be an integer >= 10, got {n_train!r}.")
-    train_set, _ = load_dataset("mnist1d")
-    per_class = n_train // train_set.n_classes
-    train_set = balanced_subset(train_set, per_class, seed=seed)
-    probe = balanced_subset(train_set, probe_per_class, seed=seed + 1)
-    model = build_model(train_set.n_features, train_set.n_classes, depth, width, activation, sigma_w2, sigma_b2,
-                        seed=seed)
-    config = TrainConfig(optimizer="momentum", lr=lr, epochs=epochs, batch_size=128, grad_clip=1.0, seed=seed)
-    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
-    checkpoints = [k * steps_per_epoch for k in range(epochs + 1)]
-    return train(model, train_set, probe, config, checkpoints=checkpoints, progress=False)
+    return RunConfig(dataset="mnist1d", n_train=n_train, activation=activation, sigma_w2=float(sigma_w2),
+                     sigma_b2=float(sigma_b2), depth=int(depth), width=int(width), epochs=int(epochs), lr=float(lr),
+                     grad_clip=1.0, probe_per_class=int(probe_per_class), early_fractions=(), seed=int(seed))
+
+
+def train_alignment_profile(activation: str = "relu", sigma_w2: float = 2.0, sigma_b2: float = 0.0,
+                            depth: int = 8, **kwargs):
+    """Train :func:`equilibrium_run_config` with the course's one recipe (cached in memory) and return
+    its :class:`~eqhyp_utils.training.TrainingHistory`; do not modify the returned object."""
+    from ..experiments.runner import cached_train_run
+
+    return cached_train_run(equilibrium_run_config(activation, sigma_w2, sigma_b2, depth, **kwargs))
 
 
 def equilibrium_figure(activation: str = "relu", sigma_w2: float = 2.0, sigma_b2: float = 0.0, depth: int = 16,

@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .errors import InvalidInputError
+from ..errors import InvalidInputError
 
 __all__ = ["OKABE_ITO", "MARKERS", "layer_axis", "plot_alignment_profile", "plot_alignment_during_training",
            "plot_curves_by_layer", "plot_training_curves"]
