@@ -25,19 +25,58 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _failed_cells(junit_xml: Path) -> list[tuple[str, str]]:
+    """(test id, first lines of the difference) of every failed nbval cell in a JUnit XML report."""
+    import xml.etree.ElementTree as ET
+
+    out = []
+    try:
+        root = ET.parse(junit_xml).getroot()
+    except (OSError, ET.ParseError):
+        return out
+    for case in root.iter("testcase"):
+        for failure in list(case.findall("failure")) + list(case.findall("error")):
+            text = (failure.get("message") or "") + "\n" + (failure.text or "")
+            lines = [l for l in text.splitlines() if l.strip()][:8]
+            out.append((f"{case.get('classname', '')}::{case.get('name', '')}", "\n".join(lines)))
+    return out
+
+
+def next_steps(book_index: Path) -> str:
+    """What the learner does after ``course``: open the notebooks or the built book."""
+    return ("\nThe course is ready. Open it in one of two ways:\n"
+            f"  * interactive: {sys.executable} -m jupyter lab {REPO_ROOT / 'notebooks'}   "
+            "(start with 00_welcome.ipynb)\n"
+            f"  * to read: open {book_index} in a browser (the book, with the outputs the tests checked)\n"
+            "Each notebook starts with its objectives and ends with exercises; "
+            "`python -m eqhyp_utils --help` lists the other commands.")
+
+
 def _course(args: argparse.Namespace) -> int:
+    import tempfile
+
     from .demo import run_demo
 
     print("== 1/3 quick demo ==", flush=True)
     run_demo(out_dir=args.out_dir, progress=not args.no_progress)
     print("\n== 2/3 verifying the notebooks against their stored outputs (nbval) ==", flush=True)
-    rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "--nbval", "-p", "no:cacheprovider",
-                          "notebooks"], cwd=REPO_ROOT)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "nbval.xml"
+        rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "--nbval", "-p", "no:cacheprovider",
+                              f"--junitxml={report}", "notebooks"], cwd=REPO_ROOT)
+        failed = _failed_cells(report) if rc != 0 else []
     if rc != 0:
-        print("The notebooks do not reproduce their stored outputs; the book was not built.", file=sys.stderr)
+        print("\nThe notebooks do not reproduce their stored outputs, so the book was not built.", file=sys.stderr)
+        for name, difference in failed:
+            print(f"\n* {name}\n" + "\n".join("    " + line for line in difference.splitlines()), file=sys.stderr)
+        print("\nOn a supported setup (scripts/setup.sh) this means the numbers depend on the machine: please "
+              "report the cells above with the output of `python -m eqhyp_utils --version`.", file=sys.stderr)
         return rc
     print("\n== 3/3 building the book ==", flush=True)
-    return subprocess.call([sys.executable, str(REPO_ROOT / "scripts" / "build_book.py")], cwd=REPO_ROOT)
+    rc = subprocess.call([sys.executable, str(REPO_ROOT / "scripts" / "build_book.py")], cwd=REPO_ROOT)
+    if rc == 0:
+        print(next_steps(REPO_ROOT / "book" / "_build" / "html" / "index.html"))
+    return rc
 
 
 def _reproduce(argv: list[str]) -> int:
@@ -61,14 +100,19 @@ def main(argv: "list[str] | None" = None) -> int:
         return _reproduce(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m eqhyp_utils", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"eqhyp_utils {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="quick end-to-end demo")
-    demo.add_argument("--dataset", default="mnist1d", choices=["mnist1d", "digits", "gaussian"])
-    demo.add_argument("--depth", type=int, default=6)
-    demo.add_argument("--width", type=int, default=128)
-    demo.add_argument("--epochs", type=int, default=3)
-    demo.add_argument("--seed", type=int, default=0)
+    from .demo import DEMO
+
+    demo.add_argument("--dataset", default=DEMO.dataset, choices=["mnist1d", "digits", "gaussian", "mnist"])
+    demo.add_argument("--depth", type=int, default=DEMO.depth)
+    demo.add_argument("--width", type=int, default=DEMO.width)
+    demo.add_argument("--epochs", type=int, default=DEMO.epochs)
+    demo.add_argument("--seed", type=int, default=DEMO.seed)
     demo.add_argument("--out-dir", default="demo_output")
     demo.add_argument("--no-progress", action="store_true")
     demo.set_defaults(func=_demo)
@@ -86,7 +130,12 @@ def main(argv: "list[str] | None" = None) -> int:
     student.set_defaults(func=_student_edition)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing half-written was kept; run the same command again to start over.",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

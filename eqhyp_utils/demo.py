@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from .experiments.config import RunConfig
 from .peaks import near_peak_layers

@@ -42,7 +42,7 @@ def random_networks(in_features: int, out_features: int, depth: int, width: int,
 def input_pair(dim: int, *, q0: float = 1.0, c0: float = 0.2, q0_prime: "float | None" = None,
                seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Two random inputs of dimension ``dim`` with exactly ‖x‖²/d = q0, ‖x'‖²/d = q0_prime (default q0) and
-    correlation c0 (Gram–Schmidt on two seeded Gaussian vectors), as float32 tensors of shape (dim,)."""
+    correlation c0 (Gram–Schmidt on two seeded Gaussian vectors), as float64 tensors of shape (dim,)."""
     if not (isinstance(dim, int) and dim >= 2):
         raise InvalidInputError(f"dim must be an integer >= 2 (two inputs need two directions), got {dim!r}.")
     q0 = _check_positive(q0, "q0")
@@ -55,7 +55,7 @@ def input_pair(dim: int, *, q0: float = 1.0, c0: float = 0.2, q0_prime: "float |
     v /= np.linalg.norm(v)
     x1 = math.sqrt(q0 * dim) * u
     x2 = math.sqrt(q0_prime * dim) * (c0 * u + math.sqrt(1.0 - c0 * c0) * v)
-    return torch.as_tensor(x1, dtype=torch.float32), torch.as_tensor(x2, dtype=torch.float32)
+    return torch.as_tensor(x1, dtype=torch.float64), torch.as_tensor(x2, dtype=torch.float64)
 
 
 def _check_models_and_inputs(models: "MLP | Sequence[MLP]", x1, x2) -> tuple[list[MLP], torch.Tensor]:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cpu_model", "blas_info", "git_commit", "machine_provenance"]
+__all__ = ["cpu_model", "blas_info", "git_commit", "machine_provenance", "other_numeric_path"]
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +52,7 @@ def blas_info() -> dict[str, str]:
         "numpy_blas": numpy_blas,
         "MKL_CBWR": os.environ.get("MKL_CBWR", ""),
         "ATEN_CPU_CAPABILITY": os.environ.get("ATEN_CPU_CAPABILITY", ""),
+        "NPY_DISABLE_CPU_FEATURES": os.environ.get("NPY_DISABLE_CPU_FEATURES", ""),
     }
 
 
@@ -81,3 +82,19 @@ def machine_provenance() -> dict[str, Any]:
     return {"package_version": __version__, "git_commit": git_commit(), "torch_version": torch.__version__,
             "numpy_version": np.__version__, "python_version": platform.python_version(),
             "machine": platform.machine(), "cpu_model": cpu_model(), **blas_info()}
+
+
+def other_numeric_path() -> dict[str, str]:
+    """Environment variables that send the same computation down other numeric code paths.
+
+    ``MKL_CBWR=COMPATIBLE`` switches MKL's matrix products to its conditional-numerical-reproducibility
+    kernels; ``ATEN_CPU_CAPABILITY=default`` makes torch dispatch its scalar (non-vectorised) kernels;
+    on x86-64, ``NPY_DISABLE_CPU_FEATURES`` makes numpy dispatch its baseline kernels instead of the
+    AVX2/AVX-512 ones. Between them they change the order and the instructions of nearly every sum
+    the course computes, as another learner's CPU would. The test suite runs the stored-number tests
+    (the notebooks and the shipped-result reproductions) a second time under these variables.
+    """
+    env = {"MKL_CBWR": "COMPATIBLE", "ATEN_CPU_CAPABILITY": "default"}
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        env["NPY_DISABLE_CPU_FEATURES"] = "X86_V3 X86_V4 AVX512_ICL AVX512_SPR"
+    return env

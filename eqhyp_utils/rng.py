@@ -11,9 +11,12 @@ Every stream is named by a seed and a *purpose*, so that the initial weights, th
 mini-batches and the probe sets of one run are independent streams, and changing one of them (say,
 the number of epochs) never changes another:
 
-.. math:: \text{stream}(s, p) = \text{PCG64}(\text{SeedSequence}([s, p]))
+.. math:: \text{stream}(s, p) = \text{PCG64}(\text{SeedSequence}(s,\ \text{spawn\_key} = (\text{TAG}, p)))
 
-with ``p`` a small integer per purpose (:data:`PURPOSES`).
+with ``p`` a small integer per purpose (:data:`PURPOSES`). The spawn key keeps every stream distinct
+from ``np.random.default_rng(s)`` — which data splits and synthetic inputs use — and from each other.
+(``SeedSequence([s, 0])`` would not do: numpy treats trailing zero words as absent, so it equals
+``SeedSequence(s)``, and the weights would repeat the draws of the inputs.)
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from .errors import InvalidInputError
 __all__ = ["PURPOSES", "generator", "standard_normal", "permutation"]
 
 #: The purposes a run draws random numbers for, and the integer that names each stream.
-PURPOSES: dict[str, int] = {"init": 0, "batches": 1, "probe": 2, "test_probe": 3, "inputs": 4}
+PURPOSES: dict[str, int] = {"init": 1, "batches": 2, "probe": 3, "test_probe": 4}
+_TAG = 0x6571  # "eq": the course's streams, apart from every numpy default_rng(seed)
 
 
 def generator(seed: int, purpose: str = "init") -> np.random.Generator:
@@ -34,7 +38,7 @@ def generator(seed: int, purpose: str = "init") -> np.random.Generator:
         raise InvalidInputError(f"seed must be a non-negative integer, got {seed!r}.")
     if purpose not in PURPOSES:
         raise InvalidInputError(f"purpose must be one of {sorted(PURPOSES)}, got {purpose!r}.")
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), PURPOSES[purpose]])))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(_TAG, PURPOSES[purpose]))))
 
 
 def standard_normal(shape: "tuple[int, ...] | int", rng: np.random.Generator,

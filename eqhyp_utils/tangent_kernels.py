@@ -24,6 +24,11 @@ and :class:`~eqhyp_utils.models.ResidualMLP` alike.
 
 Kernel rows and columns are indexed sample-major: index ``x * C + a``. Layers are numbered
 1 … L + 1 (output layer last); ``model.layers[l - 1]`` is layer l.
+
+Devices: every entry point takes ``device`` (None: the device of the model's parameters; or "cpu",
+"cuda", "cuda:N", a torch.device — see :func:`eqhyp_utils.devices.resolve_device`). The inputs and
+copies of the parameters go there, every intermediate is made there, and the factors and kernels
+are returned there as torch tensors (``.cpu()`` them when needed); nothing moves to the CPU on the way.
 """
 from __future__ import annotations
 
@@ -94,7 +99,19 @@ def _linear_layers(model: nn.Module) -> list[nn.Linear]:
     return list(layers)
 
 
-def _as_inputs(x: "torch.Tensor | np.ndarray", in_features: int, dtype: torch.dtype) -> torch.Tensor:
+def _compute_device(model: nn.Module, device: "str | torch.device | None") -> torch.device:
+    """Where to compute: ``device`` (checked by :func:`~eqhyp_utils.devices.resolve_device`), or the
+    device of the model's parameters when None."""
+    if device is None:
+        first = next(model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+    from .devices import resolve_device
+
+    return resolve_device(device)
+
+
+def _as_inputs(x: "torch.Tensor | np.ndarray", in_features: int, dtype: torch.dtype,
+               device: "torch.device | None" = None) -> torch.Tensor:
     x = torch.as_tensor(x)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] != in_features:
         raise InvalidInputError(
@@ -102,7 +119,7 @@ def _as_inputs(x: "torch.Tensor | np.ndarray", in_features: int, dtype: torch.dt
             f"Stack the samples along the first dimension.")
     if not (x.is_floating_point() or x.dtype in (torch.int32, torch.int64)):
         raise InvalidInputError(f"Expected real-valued inputs x, got dtype {x.dtype}.")
-    x = x.to(dtype)
+    x = x.to(dtype) if device is None else x.to(device=device, dtype=dtype)
     if not torch.isfinite(x).all():
         raise InvalidInputError("Inputs x contain NaN or infinite values; clean the data first.")
     return x
@@ -125,9 +142,14 @@ def _select_layers(layers: "Iterable[int] | None", n_layers: int) -> list[int]:
     return chosen
 
 
-def _cast_parameters(model: nn.Module, dtype: torch.dtype) -> dict[str, torch.Tensor]:
-    """Detached copies of the parameters in ``dtype`` that require grad (the model is not modified)."""
-    return {name: p.detach().to(dtype).requires_grad_(True) for name, p in model.named_parameters()}
+def _cast_parameters(model: nn.Module, dtype: torch.dtype,
+                     device: "torch.device | None" = None) -> dict[str, torch.Tensor]:
+    """Detached copies of the parameters in ``dtype`` (on ``device``, default: where they are) that
+    require grad (the model is not modified)."""
+    if device is None:
+        return {name: p.detach().to(dtype).requires_grad_(True) for name, p in model.named_parameters()}
+    return {name: p.detach().to(device=device, dtype=dtype).requires_grad_(True)
+            for name, p in model.named_parameters()}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -135,7 +157,8 @@ def _cast_parameters(model: nn.Module, dtype: torch.dtype) -> dict[str, torch.Te
 
 def _tangent_factors(model: nn.Module, layers: Sequence[nn.Linear], x: torch.Tensor,
                      dtype: torch.dtype) -> list[LayerFactors]:
-    """Inner routine of :func:`layer_tangent_factors`: inputs are already validated."""
+    """Inner routine of :func:`layer_tangent_factors`: inputs are already validated and on the device
+    of the computation (the parameters are copied there)."""
     records: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {i: [] for i in range(len(layers))}
 
     def make_hook(i: int):
@@ -146,7 +169,7 @@ def _tangent_factors(model: nn.Module, layers: Sequence[nn.Linear], x: torch.Ten
     handles = [layer.register_forward_hook(make_hook(i)) for i, layer in enumerate(layers)]
     try:
         with torch.enable_grad():
-            f = functional_call(model, _cast_parameters(model, dtype), (x,))
+            f = functional_call(model, _cast_parameters(model, dtype, x.device), (x,))
     finally:
         for handle in handles:
             handle.remove()
@@ -172,19 +195,21 @@ def _tangent_factors(model: nn.Module, layers: Sequence[nn.Linear], x: torch.Ten
 
 
 def layer_tangent_factors(model: nn.Module, x: "torch.Tensor | np.ndarray", *,
-                          dtype: torch.dtype = torch.float64) -> list[LayerFactors]:
+                          dtype: torch.dtype = torch.float64,
+                          device: "str | torch.device | None" = None) -> list[LayerFactors]:
     r"""Inputs a_{l-1}(x) and backward signals δ_l^a(x) = ∂f_a(x)/∂z_l(x) of every dense layer.
 
     One forward pass with hooks on the layers of ``model.layers`` records each layer's input and
     output z_l; C backward passes (one per output a) give δ_l^a. The tangent features of layer l
     are then ∂f_a(x)/∂W_l = δ_l^a(x) ⊗ a_{l-1}(x) and ∂f_a(x)/∂b_l = δ_l^a(x) (Baratin et al. 2021).
 
-    The computation runs on copies of the parameters cast to ``dtype``; the model is not changed.
-    Returns one :class:`LayerFactors` per layer, in layer order 1 … L + 1.
+    The computation runs on copies of the parameters cast to ``dtype`` and placed on ``device``
+    (None: the model's device); the model is not changed. Returns one :class:`LayerFactors` per
+    layer, in layer order 1 … L + 1, with tensors on that device.
     """
     layers = _linear_layers(model)
     _check_dtype(dtype)
-    x = _as_inputs(x, layers[0].in_features, dtype)
+    x = _as_inputs(x, layers[0].in_features, dtype, _compute_device(model, device))
     return _tangent_factors(model, layers, x, dtype)
 
 
@@ -211,7 +236,8 @@ def _kernel_from_factors(factors: LayerFactors, bias: bool, centre: bool) -> tor
 
 def layer_tangent_kernels(model: nn.Module, x: "torch.Tensor | np.ndarray", *, bias: bool = True,
                           centre: bool = False, dtype: torch.dtype = torch.float64,
-                          layers: "Iterable[int] | None" = None) -> list[torch.Tensor]:
+                          layers: "Iterable[int] | None" = None,
+                          device: "str | torch.device | None" = None) -> list[torch.Tensor]:
     r"""Materialised layer tangent kernels K_l = Φ_l Φ_lᵀ, each of shape (n·C, n·C).
 
     Uses the exact factorisation
@@ -222,6 +248,7 @@ def layer_tangent_kernels(model: nn.Module, x: "torch.Tensor | np.ndarray", *, b
     centre : centre the tangent features over samples, per output (Baratin's official code);
         in kernel form, each (a, b) block is double-centred over the sample index.
     layers : 1-based layer indices to return (default: all L + 1, output layer last).
+    device : where to compute, and where the kernels are returned (None: the model's device).
 
     Memory grows as (n·C)² per layer: meant for teaching and small n. For alignments at large n use
     :func:`eqhyp_utils.alignment.layerwise_alignment`, which never forms K_l.
@@ -229,20 +256,21 @@ def layer_tangent_kernels(model: nn.Module, x: "torch.Tensor | np.ndarray", *, b
     model_layers = _linear_layers(model)
     _check_dtype(dtype)
     chosen = _select_layers(layers, len(model_layers))
-    x = _as_inputs(x, model_layers[0].in_features, dtype)
+    x = _as_inputs(x, model_layers[0].in_features, dtype, _compute_device(model, device))
     factors = _tangent_factors(model, model_layers, x, dtype)
     return [_kernel_from_factors(factors[l - 1], bias, centre) for l in chosen]
 
 
 def empirical_ntk(model: nn.Module, x: "torch.Tensor | np.ndarray", *, bias: bool = True,
                   centre: bool = False, dtype: torch.dtype = torch.float64,
-                  layers: "Iterable[int] | None" = None) -> torch.Tensor:
+                  layers: "Iterable[int] | None" = None,
+                  device: "str | torch.device | None" = None) -> torch.Tensor:
     """The empirical NTK Θ = Σ_l K_l (Jacot et al. 2018), shape (n·C, n·C), sample-major.
 
     Same options as :func:`layer_tangent_kernels`; ``layers`` restricts the sum.
     """
     return torch.stack(layer_tangent_kernels(model, x, bias=bias, centre=centre, dtype=dtype,
-                                             layers=layers)).sum(dim=0)
+                                             layers=layers, device=device)).sum(dim=0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,18 +279,20 @@ def empirical_ntk(model: nn.Module, x: "torch.Tensor | np.ndarray", *, bias: boo
 def reference_layer_tangent_kernels(model: nn.Module, x: "torch.Tensor | np.ndarray", *,
                                     bias: bool = True, centre: bool = False,
                                     dtype: torch.dtype = torch.float64,
-                                    layers: "Iterable[int] | None" = None) -> list[torch.Tensor]:
+                                    layers: "Iterable[int] | None" = None,
+                                    device: "str | torch.device | None" = None) -> list[torch.Tensor]:
     r"""Layer tangent kernels from explicit Jacobians (torch.func: functional_call + jacrev + vmap).
 
     For each layer l, Φ_l = ∂f(x)/∂θ_l is built as an (n·C) × p_l matrix (rows sample-major),
     optionally centred over samples per output, and K_l = Φ_l Φ_lᵀ. Same conventions and result as
     :func:`layer_tangent_kernels`, at the cost of forming Φ_l: use it to check the fast path.
+    ``device``: where to compute and return the kernels (None: the model's device).
     """
     model_layers = _linear_layers(model)
     _check_dtype(dtype)
     chosen = _select_layers(layers, len(model_layers))
-    x = _as_inputs(x, model_layers[0].in_features, dtype)
-    params = {name: p.detach() for name, p in _cast_parameters(model, dtype).items()}
+    x = _as_inputs(x, model_layers[0].in_features, dtype, _compute_device(model, device))
+    params = {name: p.detach() for name, p in _cast_parameters(model, dtype, x.device).items()}
     name_of = {id(p): name for name, p in model.named_parameters()}
 
     kernels = []

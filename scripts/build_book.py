@@ -3,17 +3,32 @@
     python scripts/build_book.py                      # full edition  -> book/_build/html/index.html
     python scripts/build_book.py --class-edition      # no solutions  -> book/_build/class/html/index.html
     python scripts/build_book.py --notebooks DIR      # chapters = DIR/NN_slug.ipynb, in order (for tests, drafts)
+    python scripts/build_book.py --pdf                # also print every chapter -> book/_build/pdf/*.pdf
+    python scripts/build_book.py --class-edition --pdf                        -> book/_build/class/pdf/*.pdf
 
 The book renders the notebooks' stored outputs (they are executed and verified by nbval, not by the build). Only the
 .ipynb files are copied, never their jupytext .md twins. Sources are staged in OUTPUT/source (book/ is left as it
 is), the HTML goes to OUTPUT/html. Exit status 0 when the build succeeded without a single warning.
+
+The repository URL (launch links, repository button) comes from pyproject.toml's [tool.eqhyp] table and the version
+in the footer from eqhyp_utils.__version__ (see eqhyp_utils/publishing.py); both are written into the staged
+_config.yml, book/_config.yml does not repeat them.
+
+With --pdf the built HTML is served on 127.0.0.1 and printed by headless Chromium (Debian's `chromium` and
+`chromium-driver`), one PDF per page of the table of contents, once MathJax has typeset the page; solutions stay
+folded in the full edition (and are absent from the class edition). OUTPUT/pdf/book.pdf is all of them in order.
 """
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
+import html
+import http.server
 import json
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +36,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BOOK_DIR = REPO_ROOT / "book"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 CHAPTER_PREFIX = "notebooks/"  # where the chapters live inside the book (and inside the repository)
+BOOK_PDF = "book.pdf"  # the whole book, next to the chapter PDFs
+if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout: use the checkout's package
+    sys.path.insert(0, str(REPO_ROOT))
 
 
 class BookError(Exception):
@@ -80,17 +98,51 @@ def with_chapters(toc: dict, chapters: list[str]) -> dict:
     return toc
 
 
+def strip_page_solutions(text: str) -> str:
+    """A book page (MyST markdown) without its sphinx-exercise solutions, for the class edition.
+
+    Removes every fenced ``{solution}`` directive, and everything from a ``{solution-start}`` fence to the end of the
+    matching ``{solution-end}`` fence. (hide_solutions alone would leave the answers in the page's copied source.)
+    """
+    import re
+
+    lines, out, i = text.splitlines(keepends=True), [], 0
+    opening = re.compile(r"^(`{3,}|:{3,})\{(solution|solution-start)\}")
+    while i < len(lines):
+        match = opening.match(lines[i])
+        if not match:
+            out.append(lines[i])
+            i += 1
+            continue
+        fence, gated = match.group(1), match.group(2) == "solution-start"
+        end = re.compile(r"^" + re.escape(fence) + r"\{solution-end\}") if gated else None
+        i += 1
+        if gated:  # skip to the {solution-end} fence, then past its closing fence
+            while i < len(lines) and not end.match(lines[i]):
+                i += 1
+            i += 1
+        while i < len(lines) and lines[i].rstrip() != fence:
+            i += 1
+        i += 1
+    return "".join(out)
+
+
 def stage_sources(book_dir: Path, notebooks: list[Path], toc: dict, config: dict, stage: Path, *,
                   class_edition: bool = False) -> None:
     """Copy book/ (without its _build) and the notebooks into ``stage``, with the given toc and config.
 
-    For the class edition the notebooks are copied without their solution blocks.
+    For the class edition the notebooks are copied without their solution blocks, and the book's own pages without
+    their solution directives (:func:`strip_page_solutions`).
     """
     import yaml
 
     if stage.exists():
         shutil.rmtree(stage)
     shutil.copytree(book_dir, stage, ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__"))
+    if class_edition:  # book pages (e.g. classroom/discussion.md) lose their model answers too
+        for page in stage.rglob("*.md"):
+            if "_vendor" not in page.parts:
+                page.write_text(strip_page_solutions(page.read_text(encoding="utf-8")), encoding="utf-8")
     (stage / "notebooks").mkdir(exist_ok=True)
     for path in notebooks:
         if class_edition:
@@ -111,6 +163,33 @@ def stage_sources(book_dir: Path, notebooks: list[Path], toc: dict, config: dict
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
+def published_config(config: dict) -> dict:
+    """``config`` with the two values defined elsewhere filled in: the repository URL and the version.
+
+    ``repository.url`` is set from pyproject.toml's ``[tool.eqhyp] repository``; ``{version}`` and ``{repository}``
+    in ``html.extra_footer`` are replaced by ``eqhyp_utils.__version__`` and that URL.
+    """
+    from eqhyp_utils.errors import InvalidInputError
+    from eqhyp_utils.publishing import repository_url, version
+
+    try:
+        url = repository_url()
+    except InvalidInputError as error:
+        raise BookError(str(error)) from None
+    config = json.loads(json.dumps(config))
+    repository = config.setdefault("repository", {})
+    if repository.get("url") not in (None, url):
+        raise BookError(f"book/_config.yml sets repository.url to {repository['url']!r}; remove it: the URL is "
+                        f"pyproject.toml's [tool.eqhyp] repository ({url}).")
+    repository["url"] = url
+    footer = config.setdefault("html", {}).get("extra_footer", "")
+    if "{version}" not in footer:
+        raise BookError("book/_config.yml: html.extra_footer must contain {version} (filled in from "
+                        "eqhyp_utils.__version__).")
+    config["html"]["extra_footer"] = footer.replace("{version}", version()).replace("{repository}", url)
+    return config
+
+
 def class_edition_config(config: dict) -> dict:
     """The same configuration with every solution removed (sphinx-exercise's hide_solutions) and a banner saying so."""
     config = json.loads(json.dumps(config))
@@ -122,13 +201,210 @@ def class_edition_config(config: dict) -> dict:
 
 def run_sphinx(stage: Path, html_dir: Path, doctree_dir: Path, quiet: bool) -> int:
     """Build ``stage`` with jupyter-book's Sphinx driver: all pages, nitpicky, warnings as errors (keep going)."""
+    import warnings
+
     from jupyter_book.sphinx import build_sphinx
 
-    return build_sphinx(
-        stage, html_dir, doctreedir=doctree_dir, noconfig=True, path_config=str(stage / "_config.yml"),
-        confoverrides={"external_toc_path": (stage / "_toc.yml").as_posix(), "nitpicky": True,
-                       "latex_individualpages": False},
-        builder="html", freshenv=True, warningiserror=True, keep_going=True, quiet=quiet)
+    with warnings.catch_warnings():
+        # Not a warning about the book: sphinx-external-toc inspects every loaded object, which touches a
+        # deprecated torch attribute once the course package (and so torch) has been imported.
+        warnings.filterwarnings("ignore", message=r".*torch\.distributed\.reduce_op", category=FutureWarning)
+        return build_sphinx(
+            stage, html_dir, doctreedir=doctree_dir, noconfig=True, path_config=str(stage / "_config.yml"),
+            confoverrides={"external_toc_path": (stage / "_toc.yml").as_posix(), "nitpicky": True,
+                           "latex_individualpages": False},
+            builder="html", freshenv=True, warningiserror=True, keep_going=True, quiet=quiet)
+
+
+# ------------------------------------------------------------------------------------------------------ PDFs
+
+# Runs in the page: make every image load now, wait for the page, the fonts, the images and MathJax's typesetting,
+# then fold the solutions for print, unlink the other pages of the book (their address is the local server's,
+# which is gone once the PDF is written; links within the page and to other sites stay) and report what the print
+# will show.
+PRINT_READY_JS = """
+const done = arguments[arguments.length - 1];
+document.querySelectorAll('img[loading="lazy"]').forEach(i => i.loading = 'eager');
+document.querySelectorAll('a[href]').forEach(a => {
+  try {
+    const target = new URL(a.getAttribute('href'), location.href);
+    if (target.origin === location.origin && target.pathname !== location.pathname) a.removeAttribute('href');
+  } catch (e) { /* not a URL: left as it is */ }
+});
+const loaded = new Promise(r => document.readyState === 'complete' ? r() : window.addEventListener('load', r));
+loaded
+  .then(() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null)
+  .then(() => document.fonts ? document.fonts.ready : null)
+  .then(() => Promise.all(Array.from(document.images).map(i => i.complete ? null
+                                                          : new Promise(r => { i.onload = i.onerror = r; }))))
+  .then(() => {
+    const style = document.createElement('style');
+    style.textContent = arguments[0];
+    document.head.appendChild(style);
+    document.querySelectorAll('.solution.toggle-hidden').forEach(solution => {
+      solution.classList.add('print-folded');
+      const note = document.createElement('span');
+      note.className = 'print-folded-note';
+      note.textContent = ' (folded: open it in the online book)';
+      (solution.querySelector('.admonition-title') || solution).appendChild(note);
+    });
+    const main = document.querySelector('main') || document.body;
+    done({
+      h1: ((main.querySelector('h1') || {textContent: ''}).textContent || '').replace(/[#\\u00b6]/g, '').trim(),
+      mathSources: main.querySelectorAll('.math').length,
+      mathTypeset: main.querySelectorAll('mjx-container').length,
+      brokenImages: Array.from(main.querySelectorAll('img')).filter(i => !(i.complete && i.naturalWidth > 0))
+                         .map(i => i.getAttribute('src')),
+      openSolutions: Array.from(main.querySelectorAll('.solution')).filter(s => !s.classList.contains('toggle-hidden'))
+                          .length,
+    });
+  })
+  .catch(e => done({failure: String(e)}));
+"""
+# Print styles added to each page before it is printed: a folded solution shows its title and a note, neither its
+# body (left out of the PDF, not merely invisible) nor the button that would open it; code and outputs wrap instead
+# of running off the page.
+PRINT_CSS = """
+.print-folded-note { display: none; }
+@media print {
+  .solution.print-folded > .admonition-title ~ * { display: none !important; }
+  .solution.print-folded button.toggle-button { display: none !important; }
+  .solution.print-folded .print-folded-note { display: inline; font-weight: normal; font-style: italic; }
+  div.highlight pre, div.cell_output pre { white-space: pre-wrap; word-break: break-word; }
+  .cell_output img { max-width: 100% !important; height: auto !important; }
+}
+"""
+PDF_OPTIONS = {"paperWidth": 8.27, "paperHeight": 11.69,  # A4, in inches
+               "marginTop": 0.5, "marginBottom": 0.6, "marginLeft": 0.5, "marginRight": 0.5,
+               "printBackground": True, "preferCSSPageSize": False, "displayHeaderFooter": True,
+               "headerTemplate": "<div></div>"}
+FOOTER_TEMPLATE = ('<div style="font-size:8px; width:100%; margin:0 0.5in; display:flex; '
+                   'justify-content:space-between; color:#555;"><span>{left}</span>'
+                   '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>')
+
+
+def toc_pages(toc: dict) -> list[str]:
+    """Every page of the table of contents, in reading order: the root, then each part's chapters."""
+    pages = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])
+                             if c.get("file")]
+    return [page.removesuffix(".md").removesuffix(".ipynb") for page in pages]
+
+
+def pdf_name(page: str) -> str:
+    """The file name of a page's PDF: its last path component (``notebooks/01_tangent_features`` -> ``01_...pdf``)."""
+    return page.rsplit("/", 1)[-1] + ".pdf"
+
+
+@functools.lru_cache(maxsize=None)
+def _quiet_handler(directory: str):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=directory, **kwargs)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+class LocalSite:
+    """A build folder served on 127.0.0.1 (free port) for the length of a with-block.
+
+    The pages are printed from http:// rather than file:// so that MathJax can load its fonts.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _quiet_handler(str(folder)))
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "LocalSite":
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_chromium(profile: Path):
+    """Headless Chromium driven by selenium through Debian's chromedriver (nothing is downloaded)."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        raise BookError('--pdf needs selenium: pip install -e ".[book]"') from None
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    chromedriver = shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        raise BookError("--pdf needs headless Chromium and its driver: apt-get install -y chromium chromium-driver "
+                        "(scripts/setup.sh installs them when run as root on Debian).")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1000", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.set_script_timeout(120)
+    driver.set_page_load_timeout(120)
+    return driver
+
+
+def print_page(driver, url: str, footer: str) -> tuple[bytes, str]:
+    """Open ``url``, wait until it is ready to print (MathJax done), print it; return (PDF bytes, its h1)."""
+    driver.get(url)
+    report = driver.execute_async_script(PRINT_READY_JS, PRINT_CSS)
+    if "failure" in report:
+        raise BookError(f"{url}: the page did not get ready to print ({report['failure']}).")
+    if report["mathTypeset"] < report["mathSources"]:
+        raise BookError(f"{url}: {report['mathSources'] - report['mathTypeset']} formulas were not typeset by "
+                        f"MathJax; the PDF would show raw TeX.")
+    if report["brokenImages"]:
+        raise BookError(f"{url}: images that did not load: {report['brokenImages']}")
+    if report["openSolutions"]:
+        raise BookError(f"{url}: {report['openSolutions']} solution(s) are not folded (mark them :class: dropdown).")
+    left = html.escape(f"{report['h1']} · {footer}")
+    options = dict(PDF_OPTIONS, footerTemplate=FOOTER_TEMPLATE.format(left=left))
+    pdf = driver.execute_cdp_cmd("Page.printToPDF", options)
+    return base64.b64decode(pdf["data"]), report["h1"]
+
+
+def write_pdfs(html_dir: Path, pdf_dir: Path, pages: list[str], *, title: str) -> list[Path]:
+    """Print each page of ``pages`` (docnames) of the book in ``html_dir`` to ``pdf_dir``, plus the whole book.
+
+    Returns the chapter PDFs in order, then the book's.
+    """
+    import tempfile
+
+    try:
+        from pypdf import PdfReader, PdfWriter
+    except ImportError:
+        raise BookError('--pdf needs pypdf: pip install -e ".[book]"') from None
+    from eqhyp_utils.publishing import version
+
+    names = [pdf_name(page) for page in pages]
+    if len(set(names)) != len(names) or BOOK_PDF in names:
+        raise BookError(f"two pages would print to the same PDF file: {names}")
+    if pdf_dir.exists():
+        shutil.rmtree(pdf_dir)
+    pdf_dir.mkdir(parents=True)
+    footer = f"{title}, version {version()}"
+    written, book = [], PdfWriter()
+    with tempfile.TemporaryDirectory(prefix="build_book-chromium-") as profile, LocalSite(html_dir) as site:
+        driver = start_chromium(Path(profile))
+        try:
+            for page, name in zip(pages, names):
+                data, heading = print_page(driver, f"{site.url}/{page}.html", footer)
+                path = pdf_dir / name
+                path.write_bytes(data)
+                book.append(PdfReader(path), outline_item=heading or page)
+                written.append(path)
+        finally:
+            driver.quit()
+    book.add_metadata({"/Title": title, "/Subject": f"version {version()}"})
+    with open(pdf_dir / BOOK_PDF, "wb") as stream:
+        book.write(stream)
+    return written + [pdf_dir / BOOK_PDF]
 
 
 def check_jupyter_book() -> None:
@@ -142,8 +418,11 @@ def check_jupyter_book() -> None:
 
 
 def build_book(*, class_edition: bool = False, notebooks_dir: Path | None = None, output: Path | None = None,
-               quiet: bool = False) -> Path:
-    """Build one edition of the book; return the path of its index.html. Raises BookError on any problem."""
+               quiet: bool = False, pdf: bool = False) -> Path:
+    """Build one edition of the book; return the path of its index.html. Raises BookError on any problem.
+
+    With ``pdf``, also print every page of the table of contents to OUTPUT/pdf/ (see ``write_pdfs``).
+    """
     import yaml
 
     check_jupyter_book()
@@ -166,23 +445,41 @@ def build_book(*, class_edition: bool = False, notebooks_dir: Path | None = None
         toc = with_chapters(toc, [CHAPTER_PREFIX + p.stem for p in notebooks])
     for path in notebooks:
         check_notebook(path)
+    config = published_config(config)
     if class_edition:
         config = class_edition_config(config)
 
     stage, html_dir = output / "source", output / "html"
     stage_sources(BOOK_DIR, notebooks, toc, config, stage, class_edition=class_edition)
-    if html_dir.exists():
-        shutil.rmtree(html_dir)
+    for previous in (html_dir, output / "pdf"):  # no PDFs of an older build next to the new pages
+        if previous.exists():
+            shutil.rmtree(previous)
     status = run_sphinx(stage, html_dir, output / ".doctrees", quiet)
     index = html_dir / "index.html"
     if isinstance(status, Exception):
         raise BookError(f"Sphinx stopped with {type(status).__name__}: {status}")
     if status != 0 or not index.is_file():
         raise BookError(f"the build failed or produced warnings (status {status}); see the messages above.")
+    if pdf:
+        print_book(output)
     return index
 
 
-def main(argv: list[str] | None = None) -> int:
+def print_book(output: Path) -> list[Path]:
+    """Print the book built in ``output`` (its html/, with the toc and config staged in source/) to output/pdf/."""
+    import yaml
+
+    output = Path(output).resolve()
+    stage = output / "source"
+    if not (output / "html" / "index.html").is_file() or not (stage / "_toc.yml").is_file():
+        raise BookError(f"no built book in {output}: build it first (without --pdf, or with it).")
+    toc = yaml.safe_load((stage / "_toc.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((stage / "_config.yml").read_text(encoding="utf-8"))
+    return write_pdfs(output / "html", output / "pdf", toc_pages(toc), title=config.get("title", "Course"))
+
+
+def command_line() -> argparse.ArgumentParser:
+    """The script's options (also used by the tests to check the commands that call it)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--class-edition", action="store_true", help="hide every solution (default output "
                         "book/_build/class)")
@@ -191,16 +488,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None, help="build folder (default book/_build, or "
                         "book/_build/class with --class-edition)")
     parser.add_argument("--quiet", action="store_true", help="print warnings and the result only")
-    args = parser.parse_args(argv)
+    parser.add_argument("--pdf", action="store_true", help="also print one PDF per chapter and one for the whole "
+                        "book (OUTPUT/pdf; needs headless Chromium)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = command_line().parse_args(argv)
     edition = "class" if args.class_edition else "full"
     start = time.perf_counter()
     try:
         index = build_book(class_edition=args.class_edition, notebooks_dir=args.notebooks, output=args.output,
                            quiet=args.quiet)
+        built = time.perf_counter()
+        print(f"Built the {edition} edition in {built - start:.1f} s. Open {index}", flush=True)
+        if args.pdf:
+            pdfs = print_book(index.parent.parent)
+            print(f"Printed {len(pdfs) - 1} chapter PDFs and {pdfs[-1].name} in {time.perf_counter() - built:.1f} s "
+                  f"to {pdfs[-1].parent}")
     except BookError as exc:
         print(f"build_book: {exc}", file=sys.stderr)
         return 1
-    print(f"Built the {edition} edition in {time.perf_counter() - start:.1f} s. Open {index}")
     return 0
 
 

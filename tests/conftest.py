@@ -1,9 +1,21 @@
-"""Shared test settings: one thread, a non-interactive matplotlib backend.
+"""Shared test settings: one thread, a non-interactive matplotlib backend, and the second pass.
 
 The backend is chosen with ``matplotlib.use`` rather than the MPLBACKEND variable, which would leak
 into the notebook kernels that nbval starts and stop them from storing figures.
+
+The second pass (tests/test_other_numeric_path.py) re-runs the stored-number tests — every notebook
+under nbval and tests/test_reproduction.py — in a subprocess with the environment of
+:func:`eqhyp_utils.provenance.other_numeric_path`. It is started in the background as soon as the
+session has collected that test, so it uses the second core while the first pass runs; the test then
+waits for it and reports its result.
 """
+from __future__ import annotations
+
 import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -14,3 +26,52 @@ matplotlib.use("Agg")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parent.parent
+OTHER_PATH_TESTS = ["notebooks", "tests/test_reproduction.py"]
+_OTHER_PATH_TEST_NAME = "test_stored_numbers_reproduce_under_another_numeric_code_path"
+_OTHER_PATH_TIMEOUT_S = 1200
+
+
+def _start_other_path(config) -> None:
+    from eqhyp_utils.provenance import other_numeric_path
+
+    log = tempfile.NamedTemporaryFile("w+", prefix="eqhyp-other-path-", suffix=".log", delete=False)
+    env = {**os.environ, **other_numeric_path(), "EQHYP_NUMERIC_PATH": "other", "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *OTHER_PATH_TESTS]
+    config._eqhyp_other_path = (subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT),
+                                log)
+
+
+def pytest_collection_finish(session) -> None:
+    """Start the second pass in the background if this session will wait for it."""
+    if os.environ.get("EQHYP_NUMERIC_PATH") == "other":
+        return
+    if any(item.name == _OTHER_PATH_TEST_NAME for item in session.items) and not session.config.option.collectonly:
+        _start_other_path(session.config)
+
+
+def other_path_run(config) -> tuple[int, str]:
+    """(return code, output) of the second pass, started now if it was not started at collection."""
+    if not hasattr(config, "_eqhyp_other_path"):
+        _start_other_path(config)
+    process, log = config._eqhyp_other_path
+    try:
+        returncode = process.wait(timeout=_OTHER_PATH_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        returncode = -9
+    log.seek(0)
+    return returncode, log.read()
+
+
+def pytest_unconfigure(config) -> None:
+    """Never leave the second pass running (e.g. after Ctrl-C or -x)."""
+    started = getattr(config, "_eqhyp_other_path", None)
+    if started is not None:
+        process, log = started
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+        os.unlink(log.name)

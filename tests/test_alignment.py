@@ -206,3 +206,40 @@ def test_layerwise_alignment_bad_inputs():
         layerwise_alignment(model, x, labels, block_size=0)
     with pytest.raises(UnsupportedError, match="Conv1d"):
         layerwise_alignment(_ConvNet(), x, labels)
+
+
+# ---------------------------------------------------------------------------------------------- devices
+
+def test_device_keyword_on_the_cpu_changes_nothing():
+    model, (x, labels) = _relu_mlp(), _data(n=40, seed=2)
+    reference = layerwise_alignment(model, x, labels, block_size=16)
+    for device in ("cpu", torch.device("cpu"), None):
+        assert np.array_equal(layerwise_alignment(model, x, labels, block_size=16, device=device), reference)
+        assert np.array_equal(label_gradient_norms(model, x, labels, device=device),
+                              label_gradient_norms(model, x, labels))
+    # numpy inputs go to the computation's device like tensors do
+    assert np.array_equal(layerwise_alignment(model, x.numpy(), labels.numpy(), block_size=16), reference)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_the_device_side_running_sum_adds_the_same_numbers(monkeypatch, dtype):
+    # Off the CPU the tile sums are accumulated in a float64 tensor on the device instead of a Python
+    # float; both add the same float64 numbers in the same order, so on the CPU they agree bit for bit.
+    import eqhyp_utils.alignment as alignment
+
+    model, (x, labels) = _relu_mlp(), _data(n=50, seed=4)
+    reference = layerwise_alignment(model, x, labels, block_size=8, dtype=dtype)
+    monkeypatch.setattr(alignment, "_sum_on_device", lambda device: True)
+    assert np.array_equal(layerwise_alignment(model, x, labels, block_size=8, dtype=dtype), reference)
+
+
+def test_an_unavailable_device_is_refused_before_any_work():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device; see tests/test_devices.py")
+    model, (x, labels) = _relu_mlp(), _data()
+    with pytest.raises(UnsupportedError, match="not available"):
+        layerwise_alignment(model, x, labels, device="cuda")
+    with pytest.raises(UnsupportedError, match="not available"):
+        label_gradient_norms(model, x, labels, device="cuda")
+    with pytest.raises(InvalidInputError, match="device"):
+        layerwise_alignment(model, x, labels, device="gpu")

@@ -2,15 +2,17 @@
 
 Checks, on every chapter page: HTTP 200 and a title, mathematics typeset by the bundled MathJax (no raw TeX left),
 figures loaded, no error output; solutions folded in the full edition and absent from the class edition; launch
-links to Colab and Binder; no resource fetched from outside the book. The browser part needs Debian's
-`chromium` and `chromium-driver`; the build part needs the book tools (`pip install -e ".[book]"`).
-A last test does the same for the real notebooks/ once every chapter listed in book/_toc.yml exists.
+links to Colab and Binder (to the repository of pyproject.toml's [tool.eqhyp]); the version in the footer; no
+resource fetched from outside the book; the printable chapters (--pdf): one PDF per page of the table of contents
+and one for the book, each with its title as text, no solution in the class edition, solutions folded in the full
+one. The browser part and the PDFs need Debian's `chromium` and `chromium-driver`; the build part needs the book
+tools (`pip install -e ".[book]"`). A last test does the same for the real notebooks/ once every chapter listed in
+book/_toc.yml exists.
 """
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
+import html as html_text
 import importlib.util
 import io
 import json
@@ -18,7 +20,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,11 +28,20 @@ import pytest
 
 pytest.importorskip("jupyter_book", reason='the book tools are not installed: pip install -e ".[book]"')
 
+from eqhyp_utils import __version__  # noqa: E402
+from eqhyp_utils.publishing import github_slug, repository_url  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build_book.py"
-REPOSITORY = "eqhyp-course/eqhyp-course"
+REPOSITORY = github_slug(repository_url())  # OWNER/NAME, as in the launch links
 SOLUTION_CODE = "return phi @ phi.T"  # appears only inside the fixture's solution
 pytestmark = pytest.mark.book
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or CHROMEDRIVER is None,
+    reason="headless Chromium is not installed: apt-get install -y chromium chromium-driver")
 
 
 # --------------------------------------------------------------------------------------------- fixture notebooks
@@ -113,22 +123,28 @@ def write_fixture_notebooks(folder: Path) -> list[str]:
 
 # --------------------------------------------------------------------------------------------------- building
 
-def build(notebooks: Path | None, output: Path, *, class_edition: bool) -> subprocess.CompletedProcess:
+def build(notebooks: Path | None, output: Path, *, class_edition: bool, pdf: bool = False
+          ) -> subprocess.CompletedProcess:
     command = [sys.executable, str(BUILD_SCRIPT), "--output", str(output), "--quiet"]
     command += ["--notebooks", str(notebooks)] if notebooks is not None else []
     command += ["--class-edition"] if class_edition else []
+    command += ["--pdf"] if pdf else []
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
 def fixture_books(tmp_path_factory) -> dict:
+    """Both editions of the fixture book, built once; with their PDFs where headless Chromium is installed."""
     root = tmp_path_factory.mktemp("book")
     names = write_fixture_notebooks(root / "notebooks")
+    pdf = CHROMIUM is not None and CHROMEDRIVER is not None
     books = {"names": names}
     for edition in ("full", "class"):
-        result = build(root / "notebooks", root / edition, class_edition=edition == "class")
+        result = build(root / "notebooks", root / edition, class_edition=edition == "class", pdf=pdf)
         assert result.returncode == 0, f"{edition} edition failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         assert re.search(r"Built the \w+ edition in [\d.]+ s\. Open .*index\.html", result.stdout), result.stdout
+        if pdf:
+            assert re.search(r"Printed \d+ chapter PDFs and book\.pdf in [\d.]+ s", result.stdout), result.stdout
         books[edition] = root / edition / "html"
     return books
 
@@ -194,6 +210,13 @@ def _visible_text(page: Path) -> str:
     return re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
 
 
+def test_footer_shows_the_version(fixture_books):
+    for edition in ("full", "class"):
+        for page in ("intro.html", "notebooks/01_tangent_features.html"):
+            text = " ".join(_visible_text(fixture_books[edition] / page).split())
+            assert f"Version {__version__} (changes)" in text, f"{edition}/{page}"
+
+
 def test_class_edition_drops_every_solution_and_keeps_the_exercise(fixture_books):
     full = fixture_books["full"] / "notebooks" / "01_tangent_features.html"
     lesson = fixture_books["class"] / "notebooks" / "01_tangent_features.html"
@@ -216,13 +239,76 @@ def test_build_refuses_a_notebook_with_an_error_output(tmp_path):
     assert result.returncode == 1 and "cell 3" in result.stderr and "ValueError: boom" in result.stderr
 
 
-# ---------------------------------------------------------------------------------------------------- browser
+# ------------------------------------------------------------------------------------------------------- PDFs
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None or CHROMEDRIVER is None,
-    reason="headless Chromium is not installed: apt-get install -y chromium chromium-driver")
+def _toc_pages(build_dir: Path) -> list[str]:
+    """The pages of the staged table of contents, in reading order."""
+    import yaml
+
+    toc = yaml.safe_load((build_dir / "source" / "_toc.yml").read_text(encoding="utf-8"))
+    return [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+
+def _page_title(html: Path, page: str) -> str:
+    """The title of a built page, as its <title> gives it (before the book's name)."""
+    title = re.search(r"<title>(.*?)</title>", (html / f"{page}.html").read_text(encoding="utf-8"), re.S).group(1)
+    return " ".join(html_text.unescape(title).split(" \u2014 ")[0].split())
+
+
+def _pdf_text(path: Path) -> tuple[int, str]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    return len(reader.pages), " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _pdf_links(path: Path) -> list[str]:
+    """The web addresses a PDF links to (links within the document are left out)."""
+    from pypdf import PdfReader
+
+    annotations = [a.get_object() for page in PdfReader(path).pages for a in page.get("/Annots") or []]
+    return [str(a["/A"]["/URI"]) for a in annotations if "/A" in a and "/URI" in a["/A"]]
+
+
+@needs_chromium
+def test_pdfs_one_per_chapter_and_one_for_the_book(fixture_books):
+    from pypdf import PdfReader
+
+    for edition in ("full", "class"):
+        html = fixture_books[edition]
+        pdf_dir = html.parent / "pdf"
+        pages = _toc_pages(html.parent)
+        assert len(pages) >= 4 and "notebooks/01_tangent_features" in pages
+        expected = [page.rsplit("/", 1)[-1] + ".pdf" for page in pages]
+        assert sorted(p.name for p in pdf_dir.iterdir()) == sorted(expected + ["book.pdf"])
+        total, titles = 0, []
+        for page, name in zip(pages, expected):
+            count, text = _pdf_text(pdf_dir / name)
+            title = _page_title(html, page)
+            assert count >= 1 and title in text, f"{edition}/{name}: {count} pages, {title!r} not in {text[:300]!r}"
+            assert f"version {__version__}" in text, f"{edition}/{name}: no version in the footer"
+            local = [url for url in _pdf_links(pdf_dir / name) if "127.0.0.1" in url or "localhost" in url]
+            assert local == [], f"{edition}/{name} links to the server it was printed from: {local}"
+            total, titles = total + count, titles + [title]
+        book = PdfReader(pdf_dir / "book.pdf")
+        assert len(book.pages) == total
+        assert [" ".join(item.title.split()) for item in book.outline] == titles
+
+
+@needs_chromium
+def test_pdfs_fold_the_solutions_of_the_full_edition_and_leave_them_out_of_the_class_edition(fixture_books):
+    pdfs = {edition: fixture_books[edition].parent / "pdf" for edition in ("full", "class")}
+    _, full = _pdf_text(pdfs["full"] / "01_tangent_features.pdf")
+    assert "The kernel of a layer" in full and "self-check passed" in full
+    assert "Solution to" in full and "folded" in full and SOLUTION_CODE not in full and "phi.T" not in full
+    for path in sorted(pdfs["class"].glob("*.pdf")):
+        _, text = _pdf_text(path)
+        assert SOLUTION_CODE not in text and "phi.T" not in text and "Solution to" not in text, path.name
+    _, lesson = _pdf_text(pdfs["class"] / "01_tangent_features.pdf")
+    assert "The kernel of a layer" in lesson and "NotImplementedError" in lesson
+
+
+# ---------------------------------------------------------------------------------------------------- browser
 
 # Runs in the page once MathJax has finished: what a reader sees, reduced to the facts the tests check.
 PAGE_REPORT_JS = """
@@ -254,47 +340,21 @@ loaded.then(() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
 RAW_TEX = ("$$", "\\(", "\\)", "\\[", "\\]", "\\begin{", "\\frac")
 
 
-@functools.lru_cache(maxsize=None)
-def _quiet_handler(directory: str):
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=directory, **kwargs)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    return Handler
+def _load_build_script():
+    """scripts/build_book.py as a module: the tests serve and read the book with its own server and browser."""
+    spec = importlib.util.spec_from_file_location("build_book", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-class Site:
-    """A build folder served on 127.0.0.1 (free port) for the length of a with-block."""
-
-    def __init__(self, folder: Path) -> None:
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _quiet_handler(str(folder)))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> "Site":
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+build_book = _load_build_script()
+Site = build_book.LocalSite
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = build_book.start_chromium(tmp_path_factory.mktemp("chromium-profile"))
     driver.set_script_timeout(60)
     driver.set_page_load_timeout(60)
     yield driver
@@ -339,7 +399,7 @@ def page_problems(report: dict, *, expect_math: bool, expect_figure: bool) -> li
 
 
 def chapter_urls(site: Site, html: Path) -> list[str]:
-    pages = ["intro.html", "how_to_use.html", "notation.html", "bibliography.html"]
+    pages = ["intro.html", "how_to_use.html", "notation.html", "bibliography.html", "publish.html"]
     pages += sorted(f"notebooks/{p.name}" for p in (html / "notebooks").glob("*.html"))
     return [f"{site.url}/{page}" for page in pages]
 

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from eqhyp_utils.equilibrium import equilibrium_layer
 from eqhyp_utils.exercises import check
 
 
@@ -26,10 +25,8 @@ def fit_exponent(depths, peaks):
     return float(np.polyfit(np.log(depths), np.log(peaks), 1)[0])
 
 
-def predicted_direction(activation, sigma_w2, sigma_b2, alpha):
-    shift = (equilibrium_layer(activation, sigma_w2, sigma_b2, 16, alpha=alpha)
-             - equilibrium_layer("relu", 2.0, 0.0, 16))
-    return "earlier" if shift < 0 else "later" if shift > 0 else "none"
+def ceiling_ratio(k):
+    return float(np.sqrt((k - 1) / k))
 
 
 def stub(*args):
@@ -40,7 +37,7 @@ def stub(*args):
     ("ex-06-peak-layer", peak_layer),
     ("ex-06-scores", scores),
     ("ex-06-exponent", fit_exponent),
-    ("ex-06-direction", predicted_direction),
+    ("ex-06-noise-ceiling", ceiling_ratio),
 ])
 def test_solution_passes_and_stub_raises(label, solution):
     assert check(label, solution, quiet=True)
@@ -71,8 +68,16 @@ def test_wrong_exponents_fail():
     assert not check("ex-06-exponent", lambda d, p: 0.6, quiet=True)
 
 
-def test_wrong_directions_fail():
-    assert not check("ex-06-direction", lambda *args: "later", quiet=True)
-    # the opposite convention
-    flipped = {"earlier": "later", "later": "earlier", "none": "none"}
-    assert not check("ex-06-direction", lambda *a: flipped[predicted_direction(*a)], quiet=True)
+def test_wrong_ceiling_ratios_fail():
+    assert not check("ex-06-noise-ceiling", lambda k: 1 / ceiling_ratio(k), quiet=True)   # inverted
+    assert not check("ex-06-noise-ceiling", lambda k: (k - 1) / k, quiet=True)           # a variance ratio
+
+
+def test_the_ceiling_ratio_by_monte_carlo():
+    """Gaussian peaks, k seeds: E|μ − P| / E|mean(others) − P| → √((k−1)/k) (200 000 draws: ±0.5 %)."""
+    rng = np.random.default_rng(0)
+    for k in (3, 5):
+        P = rng.normal(0.0, 1.0, size=(200_000, k))
+        loo = (P.sum(1, keepdims=True) - P) / (k - 1)
+        ratio = np.abs(P).mean() / np.abs(loo - P).mean()
+        assert ratio == pytest.approx(ceiling_ratio(k), rel=0.01)

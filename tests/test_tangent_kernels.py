@@ -80,10 +80,11 @@ def test_float32_path_close_to_float64():
 
 def test_model_is_left_untouched():
     model, x = MODELS["relu_mlp"](), _inputs()
+    dtypes = [p.dtype for p in model.parameters()]
     before = [p.detach().clone() for p in model.parameters()]
-    layer_tangent_kernels(model, x, centre=True)
-    for p, q in zip(model.parameters(), before):
-        assert p.dtype == torch.float32 and p.grad is None and torch.equal(p, q)
+    layer_tangent_kernels(model, x, centre=True, dtype=torch.float32)   # computed in another dtype
+    for p, q, dtype in zip(model.parameters(), before, dtypes):
+        assert p.dtype == dtype and p.grad is None and torch.equal(p, q)
     assert all(not layer._forward_hooks for layer in model.layers)
 
 
@@ -117,3 +118,23 @@ def test_bad_inputs_raise():
         layer_tangent_kernels(model, _inputs(), layers=[0])
     with pytest.raises(InvalidInputError, match="dtype"):
         layer_tangent_kernels(model, _inputs(), dtype=torch.float16)
+
+
+def test_device_keyword_on_the_cpu_changes_nothing():
+    model, x = MODELS["residual"](), _inputs()
+    for fn in (layer_tangent_kernels, reference_layer_tangent_kernels):
+        reference = fn(model, x, centre=True)
+        for device in ("cpu", torch.device("cpu")):
+            assert all(torch.equal(a, b) for a, b in zip(fn(model, x, centre=True, device=device), reference))
+    factors = layer_tangent_factors(model, x, device="cpu")
+    assert all(f.inputs.device.type == f.deltas.device.type == "cpu" for f in factors)
+    assert torch.equal(empirical_ntk(model, x, device="cpu"), empirical_ntk(model, x))
+
+
+def test_an_unavailable_device_is_refused():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device; see tests/test_devices.py")
+    model, x = MODELS["relu_mlp"](), _inputs()
+    for fn in (layer_tangent_factors, layer_tangent_kernels, reference_layer_tangent_kernels):
+        with pytest.raises(UnsupportedError, match="not available"):
+            fn(model, x, device="cuda")

@@ -1,4 +1,5 @@
-"""The alignment explorer: cached short training runs, the pure drawing function, the widget."""
+"""The alignment explorer: cached short training runs (widgets.alignment), the drawing function
+(plotting.explorer), the widget."""
 import math
 
 import matplotlib
@@ -9,10 +10,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from eqhyp_utils.errors import InvalidInputError, UnsupportedError  # noqa: E402
+from eqhyp_utils.plotting.explorer import plot_alignment_explorer  # noqa: E402
 from eqhyp_utils.training import checkpoint_schedule  # noqa: E402
+from eqhyp_utils.widgets import alignment as widget_module  # noqa: E402
 from eqhyp_utils.widgets.alignment import (alignment_explorer_widget, alignment_run_config,  # noqa: E402
-                                           output_layer_ceiling, plot_alignment_explorer,
-                                           train_alignment_histories, train_alignment_history)
+                                           output_layer_ceiling, train_alignment_histories,
+                                           train_alignment_history)
 
 TINY = dict(width=16, epochs=2, n_per_class=3)
 
@@ -61,6 +64,11 @@ def test_figure_has_labelled_panels(histories):
     assert any(np.allclose(y, h.alignment[1]) for y in plotted)
     assert any(np.allclose(y, h.alignment[0]) for y in plotted)
     plt.close(fig)
+
+
+def test_the_notebook_name_is_the_plotting_function():
+    assert widget_module.plot_alignment_explorer is plot_alignment_explorer  # notebook 2 imports it from the widget
+    assert "plot_alignment_explorer" in widget_module.__all__
 
 
 def test_bad_choices_are_explained(histories):

@@ -9,8 +9,10 @@ import pytest  # noqa: E402
 from eqhyp_utils import equilibrium as eq  # noqa: E402
 from eqhyp_utils.errors import InvalidInputError  # noqa: E402
 from eqhyp_utils.experiments.runner import train_run  # noqa: E402
-from eqhyp_utils.widgets.equilibrium import (equilibrium_figure, equilibrium_run_config,  # noqa: E402
-                                             equilibrium_widget, train_alignment_profile)
+from eqhyp_utils.plotting.equilibrium import equilibrium_figure  # noqa: E402
+from eqhyp_utils.widgets import equilibrium as widget_module  # noqa: E402
+from eqhyp_utils.widgets.equilibrium import (equilibrium_run_config, equilibrium_widget,  # noqa: E402
+                                             train_alignment_profile)
 
 
 def test_prediction_panel_shows_both_curves_and_the_crossing():
@@ -31,6 +33,17 @@ def test_measured_profile_is_drawn_with_its_peak():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), measured)
     assert any("measured peak = 3" in t.get_text() for t in ax.get_legend().get_texts())
     plt.close(fig)
+
+
+def test_layer_axes_have_one_integer_tick_per_layer_or_a_thinned_integer_set():
+    fig = equilibrium_figure("relu", 2.0, 0.0, 6, measured=np.linspace(0.1, 0.2, 7))
+    for ax in fig.axes:
+        assert list(ax.get_xticks()) == list(range(1, 8)) and ax.get_xlim() == (0.5, 7.5)
+    plt.close(fig)
+
+
+def test_the_notebook_name_is_the_plotting_function():
+    assert widget_module.equilibrium_figure is equilibrium_figure  # notebook 5 imports it from the widget
 
 
 def test_measured_profile_of_the_wrong_length_is_rejected():

@@ -8,9 +8,10 @@ import pytest  # noqa: E402
 
 from eqhyp_utils import signal_propagation as sp  # noqa: E402
 from eqhyp_utils.errors import InvalidInputError  # noqa: E402
-from eqhyp_utils.widgets.signal_propagation import (backward_propagation_figure,  # noqa: E402
-                                                    backward_propagation_widget, forward_propagation_figure,
-                                                    forward_propagation_widget)
+from eqhyp_utils.plotting.signal_propagation import (backward_propagation_figure,  # noqa: E402
+                                                     forward_propagation_figure)
+from eqhyp_utils.widgets import signal_propagation as widget_module  # noqa: E402
+from eqhyp_utils.widgets.signal_propagation import backward_propagation_widget, forward_propagation_widget  # noqa: E402
 
 
 def test_forward_figure_plots_the_mean_field_curve_and_one_series_per_width():
@@ -42,6 +43,19 @@ def test_backward_figure_has_norm_and_correlation_panels():
     np.testing.assert_allclose(fig.axes[1].lines[0].get_ydata(), theory.correlation)
     assert fig.axes[0].get_yscale() == "log"
     plt.close(fig)
+
+
+def test_the_notebook_names_are_the_plotting_functions():
+    assert widget_module.forward_propagation_figure is forward_propagation_figure  # notebooks 3 and 4
+    assert widget_module.backward_propagation_figure is backward_propagation_figure
+
+
+def test_layer_axes_start_at_the_input_forward_and_at_layer_one_backward():
+    fig = forward_propagation_figure("relu", 2.0, 0.0, depth=4, widths=(16,), n_networks=1)
+    assert list(fig.axes[0].get_xticks()) == [0, 1, 2, 3, 4]
+    fig = backward_propagation_figure("relu", 2.0, 0.0, depth=4, widths=(16,), n_networks=1)
+    assert all(list(ax.get_xticks()) == [1, 2, 3, 4, 5] for ax in fig.axes)
+    plt.close("all")
 
 
 def test_bad_widths_are_rejected():

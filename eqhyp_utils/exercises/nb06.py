@@ -1,8 +1,8 @@
 """Self-checks for notebook 6, testing the Equilibrium Hypothesis against the experiments.
 
 Each checker calls the learner's function on fresh, seeded inputs and compares the result with
-:mod:`eqhyp_utils.experiments` (peak protocols, scores, power-law fit) or
-:mod:`eqhyp_utils.equilibrium` (the predicted direction of an intervention).
+:mod:`eqhyp_utils.experiments` (peak protocols, scores, power-law fit), or with the closed form of a
+derivation (the slack of the leave-one-out noise ceiling).
 """
 from __future__ import annotations
 
@@ -77,25 +77,17 @@ def check_exponent(answer: Callable) -> "tuple[bool, str]":
     return True, "your exponent matches eqhyp_utils.experiments.depth_scaling.fit_power_law."
 
 
-_DIRECTION_CASES = [
-    ("relu", 2.0, 0.1, None), ("relu", 2.0, 0.5, None), ("relu", 2.0, 0.0, 0.5), ("relu", 2.0, 0.0, 0.1),
-    ("tanh", 1.0, 0.05, None), ("tanh", 3.0, 0.05, None), ("tanh", 1.761, 0.05, None), ("gelu", 2.0, 0.0, None),
-    ("leaky_relu", 1.9801980198, 0.0, None),
-]
-
-
-@register("ex-06-direction")
-def check_direction(answer: Callable) -> "tuple[bool, str]":
-    """answer(activation, sigma_w2, sigma_b2, alpha) -> "earlier" / "later" / "none" vs ReLU EOC, L = 16."""
-    from ..equilibrium import equilibrium_layer
-    from ..experiments.interventions import direction
-
-    reference = equilibrium_layer("relu", 2.0, 0.0, 16)
-    for activation, sigma_w2, sigma_b2, alpha in _DIRECTION_CASES:
-        expected = direction(equilibrium_layer(activation, sigma_w2, sigma_b2, 16, alpha=alpha) - reference)
-        got = answer(activation, sigma_w2, sigma_b2, alpha)
-        if got != expected:
-            return False, (f"{activation}, σ_w² = {sigma_w2:g}, σ_b² = {sigma_b2:g}, α = {alpha}: expected "
-                           f"{expected!r}, got {got!r}. Hint: compare equilibrium_layer(variant, L = 16) with the "
-                           f"reference's l* = {reference}.")
-    return True, "your directions are the EH's: bias/ordered → earlier; residual/chaotic → later."
+@register("ex-06-noise-ceiling")
+def check_noise_ceiling(answer: Callable) -> "tuple[bool, str]":
+    """answer(k) -> E|ideal error| / E|leave-one-out error| for k seeds with Gaussian peaks."""
+    for k in range(2, 12):
+        expected = float(np.sqrt((k - 1) / k))
+        got = float(answer(k))
+        if not np.isclose(got, expected, rtol=1e-9):
+            hint = ("the leave-one-out error m − P is Gaussian with variance σ² + σ²/(k − 1); the ideal predictor's "
+                    "error μ − P has variance σ²; for a centred Gaussian E|X| = √(2/π)·sd, so the ratio is a ratio of "
+                    "standard deviations.")
+            if np.isclose(got, 1 / expected, rtol=1e-9):
+                hint = "you returned the inverse ratio: ideal over leave-one-out is below 1."
+            return False, f"k = {k}: expected {expected:.6f}, got {got:.6f}. Hint: {hint}"
+    return True, "√((k−1)/k): 0.816 of the ceiling for 3 seeds, 0.894 for 5 — the ceiling's slack."

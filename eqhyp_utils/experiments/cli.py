@@ -6,13 +6,20 @@ Examples::
     python -m eqhyp_utils reproduce --config configs/paper.toml      # the paper's protocol → results/paper/
     python -m eqhyp_utils reproduce --quick                          # few-minute subset → results_quick/
     python -m eqhyp_utils reproduce scoreboard                       # re-analyse existing result files
+    python -m eqhyp_utils reproduce --dry-run --jobs 2               # what it would cost; runs nothing
+    python -m eqhyp_utils reproduce --scheduler local:8              # a Dask cluster of 8 local workers
+    python -m eqhyp_utils reproduce --scheduler tcp://host:8786      # a running Dask cluster (SLURM …)
+    python -m eqhyp_utils reproduce --device cuda                    # train and measure on a GPU
 
 A grid file's ``[meta] results`` names its folder under results/. Finished runs are skipped, so an
 interrupted grid resumes where it stopped; Ctrl-C stops it cleanly (finished runs are kept).
+Only this process writes result files, whichever backend runs them. ``--download`` allows the
+opt-in downloads of the full MNIST/FashionMNIST sets (it sets EQHYP_DOWNLOAD=1, for the workers too).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -48,7 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"use {QUICK_CONFIG.relative_to(REPO_ROOT)} and results_quick/ (a few minutes)")
     parser.add_argument("--config", type=Path, default=None, help="grid file (TOML or JSON)")
     parser.add_argument("--results", type=Path, default=None, help="results folder")
-    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (one thread each)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel on this machine (one thread each)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on a Dask cluster instead: 'local:N' (N local worker processes) or a "
+                             "scheduler address such as tcp://host:8786")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps", "auto"],
+                        help="where runs train and measure (default cpu, the reference of the stored numbers; "
+                             "auto: CUDA if available)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the runs, how many are done and an estimated CPU time per run and in "
+                             "total (calibrated on this machine now); run nothing")
+    parser.add_argument("--download", action="store_true",
+                        help="allow downloading the full MNIST/FashionMNIST sets once (sets EQHYP_DOWNLOAD=1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--scoreboard-only", action="store_true", help="same as the 'scoreboard' action")
     parser.add_argument("--no-figures", action="store_true", help="write the tables but no figures")
@@ -62,19 +80,43 @@ def main(argv: "list[str] | None" = None) -> int:
     if args.jobs < 1:
         print(f"error: --jobs must be >= 1, got {args.jobs}.", file=sys.stderr)
         return 2
+    if args.scheduler is not None and args.jobs != 1:
+        print("error: give --jobs (this machine) or --scheduler (a Dask cluster), not both.", file=sys.stderr)
+        return 2
+    if args.download:
+        from ..data import DOWNLOAD_ENV
+
+        os.environ[DOWNLOAD_ENV] = "1"  # read by the loaders here and in every worker
     try:
         from .config import load_grids, unique_runs
 
         grids = load_grids(config)
+        if args.scheduler is not None:
+            from .distributed import parse_scheduler
+
+            parse_scheduler(args.scheduler)  # a malformed address is an error before anything starts
+        if args.dry_run:
+            return _dry_run(unique_runs(grids), results, args)
         if not (args.scoreboard_only or args.action == "scoreboard"):
             from .runner import run_grid
 
             runs = unique_runs(grids)
-            print(f"{len(runs)} runs in {config} → {results}/runs (jobs={args.jobs})", flush=True)
+            device = args.device
+            if args.scheduler is None:
+                from ..devices import resolve_device
+
+                device = str(resolve_device(device))  # a cluster's workers check it themselves
+            where = f"scheduler={args.scheduler}" if args.scheduler else f"jobs={args.jobs}"
+            print(f"{len(runs)} runs in {config} → {results}/runs ({where}, device={device})", flush=True)
+            if args.download:
+                _prefetch(runs)
             start = time.perf_counter()
-            counts = run_grid(runs, results, jobs=args.jobs, progress=not args.no_progress)
+            counts = run_grid(runs, results, jobs=args.jobs, progress=not args.no_progress, device=device,
+                              scheduler=args.scheduler)
             print(f"ran {counts['ran']} (of which {counts['redone']} redone), skipped {counts['skipped']} "
-                  f"finished runs, in {time.perf_counter() - start:.0f} s", flush=True)
+                  f"finished runs, in {time.perf_counter() - start:.0f} s"
+                  + (f"; {counts['failed']} failed (see the warnings above)" if counts["failed"] else ""),
+                  flush=True)
         from .report import write_report
 
         written = write_report(grids, results, figures=not args.no_figures)
@@ -87,3 +129,26 @@ def main(argv: "list[str] | None" = None) -> int:
         print("\ninterrupted: finished runs are saved; run the same command again to resume.", file=sys.stderr)
         return 130
     return 0
+
+
+def _dry_run(runs, results: Path, args: argparse.Namespace) -> int:
+    """Print what the grid would cost (:func:`eqhyp_utils.experiments.cost.dry_run_report`); run nothing."""
+    from .cost import dry_run_report
+
+    workers = args.jobs
+    if args.scheduler is not None:
+        from .distributed import parse_scheduler
+
+        target = parse_scheduler(args.scheduler)
+        workers = target if isinstance(target, int) else None
+    print(dry_run_report(runs, results, workers=workers, device=args.device), flush=True)
+    return 0
+
+
+def _prefetch(runs) -> None:
+    """Download (once, checked) the opt-in data sets the runs need, before any worker starts."""
+    from ..data import IDX_SOURCES, load_idx_dataset
+
+    for name in sorted({r.dataset for r in runs} & set(IDX_SOURCES)):
+        print(f"fetching {name} (once; cached with its checksums)", flush=True)
+        load_idx_dataset(name, download=True)

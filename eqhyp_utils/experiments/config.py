@@ -33,10 +33,13 @@ import math
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..activations import ACTIVATIONS
 from ..errors import InvalidInputError, UnsupportedError
+
+if TYPE_CHECKING:
+    from ..training import TrainConfig
 
 __all__ = ["RunConfig", "Grid", "config_hash", "load_grids", "parse_grids", "expand_grid", "unique_runs"]
 

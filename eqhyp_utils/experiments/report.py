@@ -293,8 +293,8 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
            + "; ".join(f"**{r}**: {READINGS[r].summary}" for r in readings)
            + "; signal propagation at initialisation, nothing fitted); **middle** = ⌈(L+1)/2⌉; **last hidden** = L; "
            "**fraction** = round(f·(L+1)) with f fitted leave-one-configuration-out; **noise ceiling** = each run "
-           "predicted by the mean peak of the other seeds of its configuration (no predictor that sees only the "
-           "configuration can beat it on average). Scores are over runs: MAE in layers / exact hits (|error| < 0.5) / "
+           "predicted by the mean peak of the other seeds of its configuration (its error is the seed-to-seed spread; "
+           "an ideal configuration-level predictor would score about √((k−1)/k) of it with k seeds). Scores are over runs: MAE in layers / exact hits (|error| < 0.5) / "
            "within ±1 layer. Diverged runs are excluded and counted in the configuration table.", ""]
     for p in protocols:
         used = sorted({f for f in fractions[p][1] if f is not None})

@@ -100,8 +100,11 @@ def load_run_data(config: RunConfig):
     else:
         train_set, test_set = load_dataset(config.dataset, n_train=config.n_train, n_test=config.n_test,
                                            seed=config.data_seed)
-    probe = balanced_subset(train_set, config.probe_per_class, seed=config.seed)
-    test_probe = random_subset(test_set, config.test_probe, seed=config.seed) if config.test_probe else None
+    from ..rng import generator
+
+    probe = balanced_subset(train_set, config.probe_per_class, seed=generator(config.seed, "probe"))
+    test_probe = (random_subset(test_set, config.test_probe, seed=generator(config.seed, "test_probe"))
+                  if config.test_probe else None)
     return train_set, test_set, probe, test_probe
 
 
@@ -230,15 +233,23 @@ def run_grid(configs: Sequence[RunConfig], results_dir: "str | Path", *, jobs: i
     """Run every configuration without a valid result file in ``results_dir``; return counts.
 
     ``jobs > 1`` runs configurations in parallel worker processes (joblib/loky), each with one
-    thread; ``scheduler`` (an address, or ``"local:N"``) sends them to a dask.distributed cluster
-    instead (:mod:`eqhyp_utils.experiments.distributed`). Either way workers return payloads and this
-    process writes the files, identical to those of ``jobs = 1``. The longest runs start first.
+    thread; ``scheduler`` (an address such as ``"tcp://host:8786"``, or ``"local:N"``) sends them to a
+    dask.distributed cluster instead (:func:`eqhyp_utils.experiments.distributed.run_on_cluster`;
+    ``jobs`` is then ignored). Either way workers return payloads and this process writes the files,
+    identical to those of ``jobs = 1``. The longest runs (:func:`estimated_cost`) start first.
     A run that raises is reported (``counts["failed"]``, with a warning naming it) and the others go on.
+    ``device`` ("cpu", the default, "cuda", "auto", …) is checked here before anything runs, except
+    with a scheduler, whose workers check it (they may have GPUs this machine lacks).
     Progress: a bar over runs (tqdm) and, with ``jobs = 1``, each run's training bar.
     """
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise InvalidInputError(f"jobs must be an integer >= 1, got {jobs!r}.")
     from tqdm.auto import tqdm
+
+    if scheduler is None:
+        from ..devices import resolve_device
+
+        device = resolve_device(device)  # once, rather than as one failure per run
 
     configs = list({c.config_hash(): c for c in configs}.values())
     todo, problems = grid_status(configs, results_dir)
@@ -285,26 +296,30 @@ def run_grid(configs: Sequence[RunConfig], results_dir: "str | Path", *, jobs: i
 
 
 def _guarded_run(config: RunConfig, device: "str | torch.device" = "cpu"):
-    """(config, (payload, seconds)) or (config, exception): a worker's answer, never a raise."""
+    """(config, (payload, seconds)) or (config, exception): a worker's answer, never a raise.
+
+    The one per-run function of the parallel backends (loky and dask). An exception that cannot be
+    pickled back to the client is replaced by a RuntimeError carrying its repr.
+    """
     try:
         return config, _timed_run(config, device)
     except Exception as exc:
+        import pickle
+
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(repr(exc))
         return config, exc
 
 
 def estimated_cost(config: RunConfig) -> float:
-    """A relative cost of a run (floating-point operations, up to a constant), to order and size grids.
+    """A run's relative cost, to order grids (longest first): :func:`eqhyp_utils.experiments.cost.estimate_run`
+    with the fixed :data:`~eqhyp_utils.experiments.cost.REFERENCE` costs, in seconds of a typical core.
 
-    Training: epochs × n_train × (d·N + L·N² + N·C); alignment: checkpoints × probe² × C² × N per layer.
-    For run-to-threshold configurations ``epochs`` is the cap, so this is an upper bound; see
-    :mod:`eqhyp_utils.experiments.cost` for measured estimates.
+    For a run to a loss threshold the epoch cap counts (an upper bound). ``reproduce --dry-run``
+    prices the same model with costs measured on the machine at hand.
     """
-    d = {"mnist": 784, "mnist_full": 784, "fashion_mnist": 784, "digits": 64, "mnist1d": 40}.get(config.dataset, 20)
-    n = 1437 if config.dataset == "digits" else config.n_train
-    N, L, C = config.width, config.depth, 10
-    per_epoch = 6 * n * (d * N + (L - 1) * N * N + N * C)
-    probe = config.probe_per_class * C
-    checkpoints = len(config.early_fractions) + 1 + (config.epochs if config.every_epoch else 0) \
-        + len(config.milestone_losses) + 1
-    align = checkpoints * ((probe ** 2) + config.test_probe ** 2) * C * C * N * (L + 1)
-    return float(config.epochs * per_epoch + align)
+    from .cost import REFERENCE, estimate_run
+
+    return estimate_run(config, REFERENCE).total

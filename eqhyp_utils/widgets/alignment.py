@@ -6,10 +6,10 @@ the notebook trains a small grid once (:func:`train_alignment_histories`) and th
 selects among the stored :class:`~eqhyp_utils.training.TrainingHistory` objects.
 
 * :func:`train_alignment_history` — one cached run of the course's training recipe (a few seconds).
-* :func:`plot_alignment_explorer` — the pure drawing function: the profile A_l at a chosen
-  checkpoint against the profile at initialisation, with the output layer's ceiling
-  1/√(C(C−1)) and, beside it, the accuracy during training with the checkpoint marked.
-* :func:`alignment_explorer_widget` — ipywidgets controls wired to :func:`plot_alignment_explorer`.
+* :func:`alignment_explorer_widget` — ipywidgets controls wired to the drawing function
+  :func:`eqhyp_utils.plotting.explorer.plot_alignment_explorer` (the profile A_l at a chosen
+  checkpoint against the profile at initialisation, with the output layer's ceiling 1/√(C(C−1))
+  and, beside it, the accuracy during training), importable from here as well.
 
 Per-layer arrays follow the package convention: entry i belongs to layer i + 1 (output layer last).
 """
@@ -19,12 +19,12 @@ from typing import Iterable
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..alignment import output_layer_ceiling
 from ..errors import InvalidInputError, UnsupportedError
 from ..experiments.config import RunConfig
 from ..experiments.runner import cached_train_run
+from ..plotting.explorer import plot_alignment_explorer
 from ..training import TrainingHistory
 
 __all__ = ["ACTIVATION_SETTINGS", "output_layer_ceiling", "alignment_run_config", "train_alignment_history",
@@ -84,50 +84,6 @@ def train_alignment_histories(datasets: Iterable[str] = _DATASETS, activations: 
     """
     return {(d, a, int(L)): train_alignment_history(d, a, int(L), **kwargs)
             for d in datasets for a in activations for L in depths}
-
-
-def plot_alignment_explorer(histories: "dict[tuple[str, str, int], TrainingHistory]", dataset: str = "mnist1d",
-                            activation: str = "relu", depth: int = 10, checkpoint: int = -1) -> Figure:
-    """Two panels for the run ``histories[(dataset, activation, depth)]``.
-
-    Left: A_l at checkpoint index ``checkpoint`` (negative counts from the end) and at
-    initialisation, against the layer l = 1 … L + 1, with its highest layer marked and the
-    output-layer ceiling 1/√(C(C−1)) drawn as a dotted line. Right: train and test accuracy
-    against training time, with the chosen checkpoint marked. Returns the Figure.
-    """
-    from ..plotting import OKABE_ITO, plot_alignment_profile
-
-    key = (dataset, activation, int(depth) if isinstance(depth, (int, np.integer)) else depth)
-    if key not in histories:
-        raise InvalidInputError(
-            f"no run for (dataset, activation, depth) = {key}; available: {sorted(histories)}. "
-            "Train it first with train_alignment_history.")
-    history = histories[key]
-    n = history.n_checkpoints
-    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (int, np.integer)) or not -n <= checkpoint < n:
-        raise InvalidInputError(f"checkpoint must be an index in {-n}..{n - 1} (this run has {n}), got {checkpoint!r}.")
-    k = int(checkpoint) % n
-    epoch = float(history.epochs[k])
-
-    fig, (ax, ax_acc) = plt.subplots(1, 2, figsize=(10.5, 3.8), layout="constrained",
-                                     gridspec_kw={"width_ratios": [1.6, 1]})
-    fig.patch.set_facecolor("white")
-    plot_alignment_profile(history.alignment[0], ax=ax, label="initialisation", color=OKABE_ITO[2], marker="s")
-    plot_alignment_profile(history.alignment[k], ax=ax, label=f"epoch {epoch:.3g}", color=OKABE_ITO[6],
-                           marker="o", mark_layer=history.peak_layer(k), mark_label="highest layer",
-                           title=f"{activation}, L = {depth}, {dataset}: alignment profile")
-    ceiling = output_layer_ceiling(int(history.config.get("n_classes", 10)))
-    ax.axhline(ceiling, color="#555555", ls=":", lw=1.2, label="output-layer ceiling $1/\\sqrt{C(C-1)}$")
-    ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize="small")
-
-    ax_acc.plot(history.epochs, history.train_accuracy, color=OKABE_ITO[0], marker="o", ms=4, label="train")
-    ax_acc.plot(history.epochs, history.test_accuracy, color=OKABE_ITO[6], marker="s", ms=4, label="test")
-    ax_acc.axvline(epoch, color="#555555", ls="--", lw=1.2, label="checkpoint shown")
-    ax_acc.set(xlabel="training time (epochs)", ylabel="accuracy", ylim=(0, 1.02), title="Accuracy")
-    ax_acc.set_facecolor("white")
-    ax_acc.legend(frameon=False, fontsize="small")
-    return fig
 
 
 def alignment_explorer_widget(histories: "dict[tuple[str, str, int], TrainingHistory]"):

@@ -1,6 +1,7 @@
 r"""Demo of notebook 5: "where will this network align?"
 
-:func:`equilibrium_figure` draws the Equilibrium Hypothesis's prediction for an architecture — the
+:func:`~eqhyp_utils.plotting.equilibrium.equilibrium_figure` (drawn in :mod:`eqhyp_utils.plotting`,
+importable from here as well) draws the Equilibrium Hypothesis's prediction for an architecture — the
 forward information :math:`F_l = 1 - c_{l-1}`, the backward information
 :math:`B_l = \prod_{k=l}^{L}\rho(c_k)` and their crossing :math:`l^*`
 (:func:`eqhyp_utils.equilibrium.predict_equilibrium`) — and, when given, a measured alignment profile
@@ -11,13 +12,13 @@ on mnist1d (Greydanus 2020) for that purpose; :func:`equilibrium_widget` wires s
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
-from matplotlib.figure import Figure
 
-from ..equilibrium import baseline_predictions, predict_equilibrium
 from ..errors import InvalidInputError
 from ..experiments.config import RunConfig
-from ..plotting import MARKERS, OKABE_ITO
+from ..plotting.equilibrium import equilibrium_figure
+
+__all__ = ["ACTIVATION_CHOICES", "WIDGET_TRAINING", "equilibrium_run_config", "train_alignment_profile",
+           "equilibrium_figure", "equilibrium_widget"]
 
 ACTIVATION_CHOICES = ("relu", "leaky_relu", "tanh", "erf", "gelu")
 #: The widget's live training run: short (about 3 s of CPU at L = 16), so only an illustration.
@@ -46,52 +47,6 @@ def train_alignment_profile(activation: str = "relu", sigma_w2: float = 2.0, sig
     return cached_train_run(equilibrium_run_config(activation, sigma_w2, sigma_b2, depth, **kwargs))
 
 
-def equilibrium_figure(activation: str = "relu", sigma_w2: float = 2.0, sigma_b2: float = 0.0, depth: int = 16,
-                       *, c0: float = 0.2, measured: "np.ndarray | None" = None,
-                       measured_label: str = "measured alignment") -> Figure:
-    r"""Left: :math:`F_l` and :math:`B_l` against the layer l = 1 … L + 1 with :math:`l^*` marked.
-    Right: the measured alignment profile ``measured`` (length L + 1, entry i = layer i + 1) with
-    :math:`l^*`, its argmax and the depth-only baselines marked — or, without ``measured``, a note.
-    """
-    prediction = predict_equilibrium(activation, sigma_w2, sigma_b2, depth, c0=c0)
-    layers = prediction.layers
-    if measured is not None:
-        measured = np.asarray(measured, dtype=np.float64)
-        if measured.shape != (depth + 1,) or not np.all(np.isfinite(measured)):
-            raise InvalidInputError(
-                f"measured must be a finite alignment profile of length L + 1 = {depth + 1}, got shape {measured.shape}.")
-
-    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.9), layout="constrained")
-    fig.patch.set_facecolor("white")
-    ax = axes[0]
-    ax.plot(layers, prediction.forward, color=OKABE_ITO[5], marker=MARKERS[1], markersize=4,
-            label=r"forward information $1 - c_{l-1}$")
-    ax.plot(layers, prediction.backward, color=OKABE_ITO[6], marker=MARKERS[2], markersize=4, linestyle="--",
-            label=r"backward information $\prod_{k=l}^{L}\rho(c_k)$")
-    ax.axvline(prediction.layer, color="black", linestyle=":", label=rf"equilibrium layer $l^*$ = {prediction.layer}")
-    ax.set(xlabel="layer $l$ (output layer = $L+1$)", ylabel="information still present", ylim=(0, 1.05),
-           title=rf"{activation}: $\sigma_w^2$ = {sigma_w2:g}, $\sigma_b^2$ = {sigma_b2:g}, $L$ = {depth}")
-    ax.legend(fontsize=8, loc="center right")
-
-    ax = axes[1]
-    if measured is None:
-        ax.text(0.5, 0.5, "no measured profile:\ntrain a network to compare", ha="center", va="center",
-                transform=ax.transAxes, fontsize=11, color="grey")
-        ax.set(xlabel="layer $l$", ylabel="alignment $A_l$", title="measured alignment")
-        ax.set_xlim(0.5, depth + 1.5)
-    else:
-        ax.plot(layers, measured, color="black", marker="o", markersize=4, label=measured_label)
-        peak = int(np.argmax(measured)) + 1
-        ax.axvline(prediction.layer, color="black", linestyle=":", label=rf"predicted $l^*$ = {prediction.layer}")
-        ax.axvline(peak, color=OKABE_ITO[3], linestyle="-", alpha=0.7, label=f"measured peak = {peak}")
-        for i, (name, layer) in enumerate(baseline_predictions(depth).items()):
-            ax.plot([layer], [measured[layer - 1]], marker=MARKERS[4 + i], markersize=9, linestyle="none",
-                    color=OKABE_ITO[1 + 6 * i], label=f"{name} = {layer}")
-        ax.set(xlabel="layer $l$ (output layer = $L+1$)", ylabel="alignment $A_l$", title="measured alignment")
-        ax.legend(fontsize=8)
-    return fig
-
-
 def equilibrium_widget():
     """Sliders for the architecture and a checkbox that trains a small network (:data:`WIDGET_TRAINING`:
     width 64, 5 epochs on 2000 mnist1d points, a few seconds) and overlays its final alignment profile."""
@@ -104,8 +59,8 @@ def equilibrium_widget():
                 history = train_alignment_profile(activation, sigma_w2, sigma_b2, depth, **WIDGET_TRAINING)
                 measured = history.alignment[-1]
                 label = f"after {int(history.epochs[-1])} epochs (train acc. {history.train_accuracy[-1]:.2f})"
-            fig = equilibrium_figure(activation, sigma_w2, sigma_b2, depth, measured=measured,
-                                     measured_label=label or "measured alignment")
+            equilibrium_figure(activation, sigma_w2, sigma_b2, depth, measured=measured,
+                               measured_label=label or "measured alignment")
         except InvalidInputError as err:
             print(f"Cannot draw this setting: {err}")
             return
