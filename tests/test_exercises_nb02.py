@@ -37,6 +37,12 @@ def solution_output_ceiling(labels, n_classes):
     return float(torch.linalg.matrix_norm(M) / (n_classes ** 0.5 * torch.trace(M)))
 
 
+def solution_centred_numerator(K, labels, n_classes):
+    Y = torch.nn.functional.one_hot(torch.as_tensor(labels), n_classes).to(K.dtype)
+    y = (Y - Y.mean(dim=0, keepdim=True)).reshape(-1)
+    return float(y @ K @ y)
+
+
 # --- plausible mistakes ------------------------------------------------------------------------
 def wrong_alignment_uncentred(K, labels, n_classes):
     y = torch.nn.functional.one_hot(torch.as_tensor(labels), n_classes).double().reshape(-1)
@@ -55,6 +61,11 @@ def wrong_gradient_norms_weights_only(model, x, labels):
     return np.array([float(layer.weight.grad.pow(2).sum()) for layer in model.layers])
 
 
+def wrong_numerator_uncentred_labels(K, labels, n_classes):
+    y = torch.nn.functional.one_hot(torch.as_tensor(labels), n_classes).to(K.dtype).reshape(-1)
+    return float(y @ K @ y)
+
+
 def wrong_ceiling_balanced_formula(labels, n_classes):
     return 1.0 / np.sqrt(n_classes * (n_classes - 1))  # right only for balanced labels
 
@@ -62,6 +73,7 @@ def wrong_ceiling_balanced_formula(labels, n_classes):
 CASES = [
     ("ex-02-alignment", solution_alignment, wrong_alignment_uncentred),
     ("ex-02-cka", solution_cka, wrong_cka_uncentred),
+    ("ex-02-centring-invariance", solution_centred_numerator, wrong_numerator_uncentred_labels),
     ("ex-02-gradient-norm", solution_label_gradient_norms, wrong_gradient_norms_weights_only),
     ("ex-02-ceiling", solution_output_ceiling, wrong_ceiling_balanced_formula),
 ]

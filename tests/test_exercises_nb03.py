@@ -22,10 +22,9 @@ def variance_fixed_point(activation, sigma_w2, sigma_b2):
     return q
 
 
-def phase(activation, sigma_w2, sigma_b2):
+def correlation_slope(activation, sigma_w2, sigma_b2, c):
     q_star = sp.variance_fixed_point(activation, sigma_w2, sigma_b2)
-    chi_1 = sigma_w2 * float(get_activation(activation).derivative_second_moment(q_star))
-    return "chaotic" if chi_1 > 1 else "ordered"
+    return sigma_w2 * float(get_activation(activation).derivative_cross_moment(q_star, q_star, c))
 
 
 def stub(*args):
@@ -35,7 +34,7 @@ def stub(*args):
 @pytest.mark.parametrize("label, solution", [
     ("ex-03-relu-variance", relu_variance_map),
     ("ex-03-fixed-point", variance_fixed_point),
-    ("ex-03-phase", phase),
+    ("ex-03-correlation-slope", correlation_slope),
 ])
 def test_solution_passes_and_stub_raises(label, solution):
     assert check(label, solution, quiet=True)
@@ -54,9 +53,13 @@ def test_wrong_answers_fail():
             q = float(sp.variance_map(activation, q, w, b))
         return q
     assert not check("ex-03-fixed-point", few_iterations, quiet=True)
-    # a fixed answer, and χ₁ compared with the wrong threshold
-    assert not check("ex-03-phase", lambda a, w, b: "ordered", quiet=True)
-    def wrong_threshold(activation, w, b):
-        q_star = sp.variance_fixed_point(activation, w, b)
-        return "chaotic" if w * float(get_activation(activation).derivative_second_moment(q_star)) > 0.8 else "ordered"
-    assert not check("ex-03-phase", wrong_threshold, quiet=True)
+    # Price's theorem without σ_w², with the variance's factor q* kept, or χ₁ whatever the correlation
+    def without_sigma_w2(activation, w, b, c):
+        q = sp.variance_fixed_point(activation, w, b)
+        return float(get_activation(activation).derivative_cross_moment(q, q, c))
+    assert not check("ex-03-correlation-slope", without_sigma_w2, quiet=True)
+    def times_q(activation, w, b, c):
+        q = sp.variance_fixed_point(activation, w, b)
+        return q * w * float(get_activation(activation).derivative_cross_moment(q, q, c))
+    assert not check("ex-03-correlation-slope", times_q, quiet=True)
+    assert not check("ex-03-correlation-slope", lambda a, w, b, c: sp.chi1(a, w, b), quiet=True)

@@ -2,21 +2,19 @@
 import numpy as np
 import pytest
 
-from eqhyp_utils import signal_propagation as sp
 from eqhyp_utils.exercises import check
 
 
-def gradient_norm_ratio(activation, sigma_w2, sigma_b2, k):
-    return sp.chi1(activation, sigma_w2, sigma_b2) ** k
+def step_kernel(c):
+    return (np.pi - np.arccos(np.asarray(c, dtype=float))) / (2 * np.pi)
 
 
 def relu_rho(c):
     return 1 - np.arccos(np.asarray(c, dtype=float)) / np.pi
 
 
-def gradient_correlation(rho):
-    rho = np.asarray(rho, dtype=float)
-    return np.concatenate([np.cumprod(rho[::-1])[::-1], [1.0]])
+def one_minus_rho_leading(c):
+    return np.sqrt(2 * (1 - np.asarray(c, dtype=float))) / np.pi
 
 
 def stub(*args):
@@ -24,9 +22,9 @@ def stub(*args):
 
 
 @pytest.mark.parametrize("label, solution", [
-    ("ex-04-gradient-norm", gradient_norm_ratio),
+    ("ex-04-step-kernel", step_kernel),
     ("ex-04-relu-rho", relu_rho),
-    ("ex-04-gradient-correlation", gradient_correlation),
+    ("ex-04-rho-near-one", one_minus_rho_leading),
 ])
 def test_solution_passes_and_stub_raises(label, solution):
     assert check(label, solution, quiet=True)
@@ -35,13 +33,14 @@ def test_solution_passes_and_stub_raises(label, solution):
 
 
 def test_wrong_answers_fail():
-    # χ₁ k instead of χ₁^k; one layer too many
-    assert not check("ex-04-gradient-norm", lambda a, w, b, k: sp.chi1(a, w, b) * k, quiet=True)
-    assert not check("ex-04-gradient-norm", lambda a, w, b, k: sp.chi1(a, w, b) ** (k + 1), quiet=True)
+    # ρ instead of the kernel (the factor 2 lost); the complementary wedge; the uncorrelated value
+    assert not check("ex-04-step-kernel", lambda c: (np.pi - np.arccos(c)) / np.pi, quiet=True)
+    assert not check("ex-04-step-kernel", lambda c: np.arccos(c) / (2 * np.pi), quiet=True)
+    assert not check("ex-04-step-kernel", lambda c: np.full(np.shape(c), 0.25), quiet=True)
     # forgetting to divide by E[φ'²] = 1/2; using the forward map instead
     assert not check("ex-04-relu-rho", lambda c: (np.pi - np.arccos(c)) / (2 * np.pi), quiet=True)
     assert not check("ex-04-relu-rho", lambda c: np.asarray(c, dtype=float), quiet=True)
-    # prefix instead of suffix products; the output layer's 1 missing
-    assert not check("ex-04-gradient-correlation",
-                     lambda rho: np.concatenate([np.cumprod(rho), [1.0]]), quiet=True)
-    assert not check("ex-04-gradient-correlation", lambda rho: np.cumprod(np.asarray(rho)[::-1])[::-1], quiet=True)
+    # the factor √2 lost; a linear law; the exact value, which is not the leading term asked for
+    assert not check("ex-04-rho-near-one", lambda c: np.sqrt(1 - np.asarray(c)) / np.pi, quiet=True)
+    assert not check("ex-04-rho-near-one", lambda c: (1 - np.asarray(c)) / np.pi, quiet=True)
+    assert not check("ex-04-rho-near-one", lambda c: np.arccos(c) / np.pi, quiet=True)

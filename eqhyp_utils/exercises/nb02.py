@@ -42,6 +42,25 @@ def check_alignment(answer: Callable) -> "tuple[bool, str]":
     return True, "A = yᵀKy / (‖K‖_F ‖y‖²) with y the centred one-hot labels."
 
 
+@register("ex-02-centring-invariance")
+def check_centring_invariance(answer: Callable) -> "tuple[bool, str]":
+    """answer(K, labels, n_classes) -> yᵀK̃y from the uncentred K: equals yᵀ(H⊗I)K(H⊗I)y for centred y."""
+    from ..alignment import one_hot_labels
+
+    for seed, (n, C) in enumerate([(6, 2), (8, 3), (11, 4)]):
+        K, labels = _random_kernel(n * C, seed + 30), _labels(n, C, seed + 30)
+        H = torch.eye(n, dtype=torch.float64) - 1.0 / n
+        P = torch.kron(H, torch.eye(C, dtype=torch.float64))
+        y = one_hot_labels(labels, C).reshape(-1)
+        expected = float(y @ (P @ K @ P) @ y)
+        got = answer(K.clone(), labels.clone(), C)
+        ok, message = close_enough(float(got) if np.ndim(got) == 0 else got, expected, rtol=1e-9)
+        if not ok:
+            return False, (f"n = {n}, C = {C} (yᵀK̃y = {expected:.6f}): {message} Hint: with y centred over samples, "
+                           "(H ⊗ I_C) y = y, so the centring can be moved onto y, where it does nothing.")
+    return True, "yᵀK̃y = yᵀKy for centred y: Φ̃ᵀy = Φᵀy, because Σ_x y_(x,a) = 0 for every output a."
+
+
 @register("ex-02-ceiling")
 def check_ceiling(answer: Callable) -> "tuple[bool, str]":
     """answer(labels, n_classes) -> the bound ‖ỸᵀỸ‖_F / (√C tr ỸᵀỸ) on the output layer's alignment."""

@@ -1,7 +1,8 @@
 """Self-checks for notebook 3, forward signal propagation.
 
 Each checker calls the learner's function on its own inputs and compares with
-:mod:`eqhyp_utils.signal_propagation` (Poole et al. 2016; Schoenholz et al. 2017).
+:mod:`eqhyp_utils.signal_propagation` (Poole et al. 2016; Schoenholz et al. 2017; Price 1958 for the
+slope of the correlation map).
 """
 from __future__ import annotations
 
@@ -40,18 +41,26 @@ def check_variance_fixed_point(answer: Callable) -> "tuple[bool, str]":
     return True, "iterating the variance map converges to q*."
 
 
-@register("ex-03-phase")
-def check_phase(answer: Callable) -> "tuple[bool, str]":
-    """"ordered"/"chaotic" at points well away from the edge of chaos (|χ₁ − 1| > 0.05)."""
+@register("ex-03-correlation-slope")
+def check_correlation_slope(answer: Callable) -> "tuple[bool, str]":
+    """∂c_l/∂c_{l−1} = σ_w² E[φ'(u)φ'(u')] at q* (Price's theorem), against a finite difference of the map."""
     from .. import signal_propagation as sp
 
-    cases = [("tanh", 1.0, 0.05), ("tanh", 3.0, 0.05), ("tanh", 2.0, 0.5), ("tanh", 4.0, 0.5),
-             ("erf", 0.5, 0.05), ("erf", 2.5, 0.1), ("gelu", 2.0, 0.05), ("erf", 3.0, 0.2)]
-    for activation, sigma_w2, sigma_b2 in cases:
-        expected = sp.phase(activation, sigma_w2, sigma_b2)
-        got = answer(activation, sigma_w2, sigma_b2)
-        if got != expected:
-            chi = sp.chi1(activation, sigma_w2, sigma_b2)
-            return False, (f"{activation} at sigma_w2 = {sigma_w2}, sigma_b2 = {sigma_b2}: expected {expected!r} "
-                           f"(χ₁ = {chi:.3f}), got {got!r}.")
-    return True, "χ₁ < 1 is ordered, χ₁ > 1 chaotic."
+    h = 1e-5
+    for activation, sigma_w2, sigma_b2 in [("tanh", 1.5, 0.05), ("tanh", 3.0, 0.05), ("erf", 2.0, 0.1),
+                                           ("gelu", 2.0, 0.05)]:
+        q = sp.variance_fixed_point(activation, sigma_w2, sigma_b2)
+        for c in (-0.5, 0.0, 0.3, 0.8):
+            expected = float((sp.correlation_map(activation, q, q, c + h, sigma_w2, sigma_b2)
+                              - sp.correlation_map(activation, q, q, c - h, sigma_w2, sigma_b2)) / (2 * h))
+            ok, message = close_enough(answer(activation, sigma_w2, sigma_b2, c), expected, rtol=1e-5, atol=1e-8)
+            if not ok:
+                return False, (f"{activation} at sigma_w2 = {sigma_w2}, sigma_b2 = {sigma_b2}, c = {c} (slope "
+                               f"{expected:.6f} by finite differences): {message} Hint: F'(c) = q E[φ'(u)φ'(u')] and "
+                               "c_l = (σ_w² F(c_{l-1}) + σ_b²)/q*.")
+        ok, message = close_enough(answer(activation, sigma_w2, sigma_b2, 1.0), sp.chi1(activation, sigma_w2, sigma_b2),
+                                   rtol=1e-6)
+        if not ok:
+            return False, f"{activation} at sigma_w2 = {sigma_w2}: at c = 1 the slope must be χ₁: {message}"
+    return True, ("∂c_l/∂c_{l−1} = σ_w² E[φ'(u)φ'(u')] at q*: χ₁ at c = 1, χ_c at c*, and less than χ₁ "
+                  "in between for these activations.")
