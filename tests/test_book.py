@@ -88,6 +88,12 @@ def _notebook(cells: list[dict]) -> dict:
                          "jupytext": {"formats": "ipynb,md:myst"}}}
 
 
+def chapters_linked_from_book_pages() -> set[str]:
+    """Notebook names the book's own pages (intro, how-to, classroom kit) link with {doc}`notebooks/...`."""
+    return {match for page in (REPO_ROOT / "book").rglob("*.md")
+            for match in re.findall(r"\{doc\}`(?:[^`<]*<)?/?notebooks/([\w-]+)>?`", page.read_text(encoding="utf-8"))}
+
+
 def write_fixture_notebooks(folder: Path) -> list[str]:
     """Two small executed chapters in the course's conventions (+ a .md twin that must not become a page)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,9 +120,12 @@ def write_fixture_notebooks(folder: Path) -> list[str]:
               _stream("self-check passed\n")),
         _code("plt.plot(range(8))", _figure(1)),
     ])
-    names = ["00_welcome", "01_tangent_features"]
-    for name, notebook in zip(names, [welcome, kernel]):
-        (folder / f"{name}.ipynb").write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    chapters = {"00_welcome": welcome, "01_tangent_features": kernel}
+    for name in chapters_linked_from_book_pages():  # the book's own pages link these; they must exist
+        chapters.setdefault(name, _notebook([_markdown(f"# {name}\n\nA chapter the book's pages link, $x^2$.")]))
+    names = sorted(chapters)
+    for name in names:
+        (folder / f"{name}.ipynb").write_text(json.dumps(chapters[name], indent=1), encoding="utf-8")
     (folder / "00_welcome.md").write_text("---\njupytext: {}\n---\n\n# Welcome (twin)\n", encoding="utf-8")
     return names
 
