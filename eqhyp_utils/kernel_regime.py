@@ -124,7 +124,7 @@ def width_sweep_config(width: int, *, depth: int = 3, epochs: int = 5, dataset: 
                      probe_per_class=int(probe_per_class), early_fractions=(), every_epoch=True, seed=int(seed))
 
 
-def train_width_sweep(widths: Iterable[int] = (16, 64, 256, 1024), seeds: Iterable[int] = (0, 1, 2),
+def train_width_sweep(widths: Iterable[int] = (16, 64, 256, 512), seeds: Iterable[int] = (0, 1, 2),
                       **kwargs) -> dict:
     """{width: [TrainingHistory, one per seed]} of :func:`width_sweep_config` at every width and seed (the
     seed draws the initialisation, the mini-batches and the probe set), trained by the course's recipe

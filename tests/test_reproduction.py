@@ -6,7 +6,11 @@ last bits of a float64 can flip the 6th digit — and the test then checks that 
 within 1e-9 (relative) of that boundary, so no real difference can hide there.
 
 These tests run twice in the suite: as they are, and once more under other numeric code paths
-(tests/test_other_numeric_path.py), which is what another learner's CPU amounts to.
+(tests/test_other_numeric_path.py), which is what another learner's CPU amounts to. The paper-protocol
+run (90 s here, about 5 minutes on the other path, where MKL's reproducible kernels are slower) runs
+only in that second pass: the shipped file was written on this default path, so reproducing it on
+the other one is the stronger check, and the two fixed-budget runs check this path. Set
+``EQHYP_REPRODUCE_ALL=1`` to run it on this path too.
 """
 from __future__ import annotations
 
@@ -29,6 +33,12 @@ REPRODUCED = [
     ("full", "fixed_budget", "datasets", dict(dataset="digits", depth=8, seed=0)),
     ("paper", "paper", "depth_scaling", dict(depth=9, seed=0)),
 ]
+#: Reproduced only under the other numeric path unless EQHYP_REPRODUCE_ALL=1 (see the module docstring).
+OTHER_PATH_ONLY = {"paper"}
+
+
+def _on_other_path() -> bool:
+    return os.environ.get("EQHYP_NUMERIC_PATH") == "other"
 
 
 def assert_reproduces(fresh, stored, where: str = "") -> None:
@@ -59,6 +69,9 @@ def assert_reproduces(fresh, stored, where: str = "") -> None:
 @pytest.mark.parametrize("grid_file, results, grid, select", REPRODUCED,
                          ids=[f"{r}-{'-'.join(f'{k}{v}' for k, v in s.items())}" for _, r, _, s in REPRODUCED])
 def test_shipped_result_reproduces(grid_file, results, grid, select):
+    if results in OTHER_PATH_ONLY and not _on_other_path() and os.environ.get("EQHYP_REPRODUCE_ALL") != "1":
+        pytest.skip(f"the {results} run is reproduced in the second pass, under the other numeric path "
+                    "(set EQHYP_REPRODUCE_ALL=1 to run it here too)")
     runs = [r for r in load_grids(REPO / "configs" / f"{grid_file}.toml")[grid].runs
             if all(getattr(r, k) == v for k, v in select.items())]
     assert len(runs) == 1, f"{select} should pick one run of [{grid}] in configs/{grid_file}.toml"
