@@ -26,19 +26,31 @@ def _labels(n: int, C: int, seed: int) -> torch.Tensor:
     return torch.randint(0, C, (n,), generator=g).index_put_((torch.arange(C),), torch.arange(C))
 
 
+def _first_failure(answer: Callable, sizes: "list[tuple[int, int]]", seed_offset: int,
+                   expected_of: Callable, rtol: float) -> "tuple[int, int, float, str] | None":
+    """Call ``answer(K, labels, C)`` on random PSD kernels of each (n, C) in ``sizes``; (n, C, expected,
+    message) of the first answer that differs from ``expected_of(K, labels, C)``, else None."""
+    for seed, (n, C) in enumerate(sizes):
+        K, labels = _random_kernel(n * C, seed + seed_offset), _labels(n, C, seed + seed_offset)
+        expected = expected_of(K, labels, C)
+        got = answer(K.clone(), labels.clone(), C)
+        ok, message = close_enough(float(got) if np.ndim(got) == 0 else got, expected, rtol=rtol)
+        if not ok:
+            return n, C, expected, message
+    return None
+
+
 @register("ex-02-alignment")
 def check_alignment(answer: Callable) -> "tuple[bool, str]":
     """answer(K (n·C, n·C), labels (n,), n_classes) -> A = yᵀKy / (‖K‖_F ‖y‖²), y centred one-hot, sample-major."""
     from ..alignment import kernel_alignment
 
-    for seed, (n, C) in enumerate([(6, 2), (8, 3), (10, 4)]):
-        K, labels = _random_kernel(n * C, seed), _labels(n, C, seed)
-        expected = kernel_alignment(K, labels, n_classes=C)
-        got = answer(K.clone(), labels.clone(), C)
-        ok, message = close_enough(float(got) if np.ndim(got) == 0 else got, expected, rtol=1e-8)
-        if not ok:
-            return False, (f"n = {n}, C = {C} (expected A = {expected:.6f}): {message} Hint: centre the one-hot "
-                           "matrix over samples (subtract each column's mean), then flatten it row by row.")
+    failure = _first_failure(answer, [(6, 2), (8, 3), (10, 4)], 0,
+                             lambda K, labels, C: kernel_alignment(K, labels, n_classes=C), rtol=1e-8)
+    if failure is not None:
+        n, C, expected, message = failure
+        return False, (f"n = {n}, C = {C} (expected A = {expected:.6f}): {message} Hint: centre the one-hot "
+                       "matrix over samples (subtract each column's mean), then flatten it row by row.")
     return True, "A = yᵀKy / (‖K‖_F ‖y‖²) with y the centred one-hot labels."
 
 
@@ -47,17 +59,18 @@ def check_centring_invariance(answer: Callable) -> "tuple[bool, str]":
     """answer(K, labels, n_classes) -> yᵀK̃y from the uncentred K: equals yᵀ(H⊗I)K(H⊗I)y for centred y."""
     from ..alignment import one_hot_labels
 
-    for seed, (n, C) in enumerate([(6, 2), (8, 3), (11, 4)]):
-        K, labels = _random_kernel(n * C, seed + 30), _labels(n, C, seed + 30)
+    def centred_quadratic_form(K: torch.Tensor, labels: torch.Tensor, C: int) -> float:
+        n = len(labels)
         H = torch.eye(n, dtype=torch.float64) - 1.0 / n
         P = torch.kron(H, torch.eye(C, dtype=torch.float64))
         y = one_hot_labels(labels, C).reshape(-1)
-        expected = float(y @ (P @ K @ P) @ y)
-        got = answer(K.clone(), labels.clone(), C)
-        ok, message = close_enough(float(got) if np.ndim(got) == 0 else got, expected, rtol=1e-9)
-        if not ok:
-            return False, (f"n = {n}, C = {C} (yᵀK̃y = {expected:.6f}): {message} Hint: with y centred over samples, "
-                           "(H ⊗ I_C) y = y, so the centring can be moved onto y, where it does nothing.")
+        return float(y @ (P @ K @ P) @ y)
+
+    failure = _first_failure(answer, [(6, 2), (8, 3), (11, 4)], 30, centred_quadratic_form, rtol=1e-9)
+    if failure is not None:
+        n, C, expected, message = failure
+        return False, (f"n = {n}, C = {C} (yᵀK̃y = {expected:.6f}): {message} Hint: with y centred over samples, "
+                       "(H ⊗ I_C) y = y, so the centring can be moved onto y, where it does nothing.")
     return True, "yᵀK̃y = yᵀKy for centred y: Φ̃ᵀy = Φᵀy, because Σ_x y_(x,a) = 0 for every output a."
 
 
