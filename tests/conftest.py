@@ -79,6 +79,16 @@ def other_path_run(config) -> dict[str, tuple[int, str]]:
     return finished
 
 
+def without_nbval_skip_cells(nb):
+    """``nb`` without the cells tagged ``nbval-skip`` (live widgets, timings), as nbval runs a notebook.
+
+    Executed by a bare nbclient, a cell that displays an ipywidgets widget now and then leaves the
+    client waiting on a kernel that has finished (jupyter/nbclient#312); nbval never runs those cells.
+    """
+    nb.cells = [c for c in nb.cells if "nbval-skip" not in c.get("metadata", {}).get("tags", [])]
+    return nb
+
+
 def pytest_unconfigure(config) -> None:
     """Never leave the second pass running (e.g. after Ctrl-C or -x)."""
     for process, log in getattr(config, "_eqhyp_other_path", {}).values():

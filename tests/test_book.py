@@ -279,29 +279,35 @@ def _pdf_links(path: Path) -> list[str]:
     return [str(a["/A"]["/URI"]) for a in annotations if "/A" in a and "/URI" in a["/A"]]
 
 
-@needs_chromium
-def test_pdfs_one_per_chapter_and_one_for_the_book(fixture_books):
+def assert_chapter_pdfs(html: Path, edition: str) -> list[str]:
+    """Every page of the table of contents has its PDF, with pages, its title as text and the version in the
+    footer, and book.pdf is all of them in order, one outline entry per chapter. Returns the pages."""
     from pypdf import PdfReader
 
+    pdf_dir = html.parent / "pdf"
+    pages = _toc_pages(html.parent)
+    expected = [page.rsplit("/", 1)[-1] + ".pdf" for page in pages]
+    assert sorted(p.name for p in pdf_dir.iterdir()) == sorted(expected + ["book.pdf"])
+    total, titles = 0, []
+    for page, name in zip(pages, expected):
+        count, text = _pdf_text(pdf_dir / name)
+        title = _page_title(html, page)
+        assert count >= 1 and title in text, f"{edition}/{name}: {count} pages, {title!r} not in {text[:300]!r}"
+        assert f"version {__version__}" in text, f"{edition}/{name}: no version in the footer"
+        local = [url for url in _pdf_links(pdf_dir / name) if "127.0.0.1" in url or "localhost" in url]
+        assert local == [], f"{edition}/{name} links to the server it was printed from: {local}"
+        total, titles = total + count, titles + [title]
+    book = PdfReader(pdf_dir / "book.pdf")
+    assert len(book.pages) == total
+    assert [" ".join(item.title.split()) for item in book.outline] == titles
+    return pages
+
+
+@needs_chromium
+def test_pdfs_one_per_chapter_and_one_for_the_book(fixture_books):
     for edition in ("full", "class"):
-        html = fixture_books[edition]
-        pdf_dir = html.parent / "pdf"
-        pages = _toc_pages(html.parent)
+        pages = assert_chapter_pdfs(fixture_books[edition], edition)
         assert len(pages) >= 4 and "notebooks/01_tangent_features" in pages
-        expected = [page.rsplit("/", 1)[-1] + ".pdf" for page in pages]
-        assert sorted(p.name for p in pdf_dir.iterdir()) == sorted(expected + ["book.pdf"])
-        total, titles = 0, []
-        for page, name in zip(pages, expected):
-            count, text = _pdf_text(pdf_dir / name)
-            title = _page_title(html, page)
-            assert count >= 1 and title in text, f"{edition}/{name}: {count} pages, {title!r} not in {text[:300]!r}"
-            assert f"version {__version__}" in text, f"{edition}/{name}: no version in the footer"
-            local = [url for url in _pdf_links(pdf_dir / name) if "127.0.0.1" in url or "localhost" in url]
-            assert local == [], f"{edition}/{name} links to the server it was printed from: {local}"
-            total, titles = total + count, titles + [title]
-        book = PdfReader(pdf_dir / "book.pdf")
-        assert len(book.pages) == total
-        assert [" ".join(item.title.split()) for item in book.outline] == titles
 
 
 @needs_chromium
@@ -484,12 +490,16 @@ def test_class_edition_in_the_browser(browser, fixture_books):
 
 # ------------------------------------------------------------------------------------------- the real notebooks
 
-def _real_chapters_missing() -> list[str]:
+def _real_chapters() -> list[str]:
+    """The notebook chapters the book's table of contents lists (e.g. "notebooks/00_welcome")."""
     import yaml
 
     toc = yaml.safe_load((REPO_ROOT / "book" / "_toc.yml").read_text(encoding="utf-8"))
-    listed = [c["file"] for part in toc["parts"] for c in part["chapters"] if c["file"].startswith("notebooks/")]
-    return [f for f in listed if not (REPO_ROOT / f"{f}.ipynb").is_file()]
+    return [c["file"] for part in toc["parts"] for c in part["chapters"] if c["file"].startswith("notebooks/")]
+
+
+def _real_chapters_missing() -> list[str]:
+    return [f for f in _real_chapters() if not (REPO_ROOT / f"{f}.ipynb").is_file()]
 
 
 @needs_chromium
@@ -499,8 +509,12 @@ def test_real_course_book(browser, tmp_path):
         pytest.skip(f"the course notebooks are not all written yet (missing {missing})")
     problems = []
     for edition in ("full", "class"):
-        result = build(None, tmp_path / edition, class_edition=edition == "class")
+        # the full edition with its PDFs: every real chapter prints (the fixture book checks the class edition's)
+        result = build(None, tmp_path / edition, class_edition=edition == "class", pdf=edition == "full")
         assert result.returncode == 0, f"{edition} edition:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        if edition == "full":
+            pages = assert_chapter_pdfs(tmp_path / edition / "html", edition)
+            assert set(_real_chapters()) <= set(pages), (sorted(_real_chapters()), pages)
         screenshot = REPO_ROOT / "book" / "_build" / "screenshot.png" if edition == "full" else None
         if screenshot is not None:
             screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import without_nbval_skip_cells
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 IPYNBS = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -53,7 +54,7 @@ def test_student_edition_runs_until_the_first_stub(path: Path, tmp_path: Path):
     nb_json = json.loads(path.read_text())
     if count_solutions(nb_json) == 0:
         pytest.skip(f"{path.name} has no exercises")
-    student = nbformat.reads(json.dumps(strip_solutions(nb_json)), as_version=4)
+    student = without_nbval_skip_cells(nbformat.reads(json.dumps(strip_solutions(nb_json)), as_version=4))
     client = nbclient.NotebookClient(student, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOKS)}})
     with pytest.raises(nbclient.exceptions.CellExecutionError) as info:
