@@ -57,10 +57,6 @@ def pytest_collection_finish(session) -> None:
         return
     if any(item.name == _OTHER_PATH_TEST_NAME for item in session.items) and not session.config.option.collectonly:
         _start_other_path(session.config)
-        # The second pass is the longer one and this pass waits for it at the end: let it have its core
-        # whenever this pass's own subprocesses (book builds, parallel-job tests) want more than one.
-        if hasattr(os, "nice"):
-            os.nice(10)
 
 
 def other_path_run(config) -> dict[str, tuple[int, str]]:
