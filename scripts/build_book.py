@@ -10,9 +10,13 @@ The book renders the notebooks' stored outputs (they are executed and verified b
 .ipynb files are copied, never their jupytext .md twins. Sources are staged in OUTPUT/source (book/ is left as it
 is), the HTML goes to OUTPUT/html. Exit status 0 when the build succeeded without a single warning.
 
-The repository URL (launch links, repository button) comes from pyproject.toml's [tool.eqhyp] table and the version
-in the footer from eqhyp_utils.__version__ (see eqhyp_utils/publishing.py); both are written into the staged
-_config.yml, book/_config.yml does not repeat them.
+The repository URL (launch links, repository button, footer link) is $EQHYP_REPOSITORY when set, else pyproject.toml's
+[tool.eqhyp] repository, and the version in the footer is eqhyp_utils.__version__ (see eqhyp_utils/publishing.py);
+both are written into the staged _config.yml, book/_config.yml does not repeat them. The install and clone lines of
+the staged notebooks and pages are rewritten to name the same URL (the repository's notebooks are left as they are),
+and each chapter's built page is checked to carry its Colab and Binder links to that repository. A build that names
+the placeholder repository the course ships with prints a loud warning, and fails in GitHub Actions running in
+another repository.
 
 With --pdf the built HTML is served on 127.0.0.1 and printed by headless Chromium (Debian's `chromium` and
 `chromium-driver`), one PDF per page of the table of contents, once MathJax has typeset the page; solutions stay
@@ -163,24 +167,45 @@ def stage_sources(book_dir: Path, notebooks: list[Path], toc: dict, config: dict
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def published_config(config: dict) -> dict:
+def publishing_repository() -> str:
+    """The repository the book names (eqhyp_utils.publishing.repository_url), checked for the placeholder.
+
+    Prints a loud warning if it is the placeholder; raises BookError if it is malformed, or if it is the placeholder
+    in GitHub Actions running in another repository.
+    """
+    from eqhyp_utils.errors import InvalidInputError
+    from eqhyp_utils.publishing import placeholder_problem, repository_url
+
+    try:
+        url = repository_url()
+        warning = placeholder_problem(url)
+    except InvalidInputError as error:
+        raise BookError(str(error)) from None
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
+    return url
+
+
+def published_config(config: dict, url: str | None = None) -> dict:
     """``config`` with the two values defined elsewhere filled in: the repository URL and the version.
 
-    ``repository.url`` is set from pyproject.toml's ``[tool.eqhyp] repository``; ``{version}`` and ``{repository}``
-    in ``html.extra_footer`` are replaced by ``eqhyp_utils.__version__`` and that URL.
+    ``repository.url`` is set to ``url`` (by default eqhyp_utils.publishing.repository_url: ``$EQHYP_REPOSITORY``,
+    else pyproject.toml's ``[tool.eqhyp] repository``); ``{version}`` and ``{repository}`` in ``html.extra_footer``
+    are replaced by ``eqhyp_utils.__version__`` and that URL.
     """
     from eqhyp_utils.errors import InvalidInputError
     from eqhyp_utils.publishing import repository_url, version
 
-    try:
-        url = repository_url()
-    except InvalidInputError as error:
-        raise BookError(str(error)) from None
+    if url is None:
+        try:
+            url = repository_url()
+        except InvalidInputError as error:
+            raise BookError(str(error)) from None
     config = json.loads(json.dumps(config))
     repository = config.setdefault("repository", {})
     if repository.get("url") not in (None, url):
         raise BookError(f"book/_config.yml sets repository.url to {repository['url']!r}; remove it: the URL is "
-                        f"pyproject.toml's [tool.eqhyp] repository ({url}).")
+                        f"$EQHYP_REPOSITORY or pyproject.toml's [tool.eqhyp] repository ({url}).")
     repository["url"] = url
     footer = config.setdefault("html", {}).get("extra_footer", "")
     if "{version}" not in footer:
@@ -188,6 +213,77 @@ def published_config(config: dict) -> dict:
                         "eqhyp_utils.__version__).")
     config["html"]["extra_footer"] = footer.replace("{version}", version()).replace("{repository}", url)
     return config
+
+
+def retarget_stage(stage: Path, url: str) -> set[str]:
+    """Make the staged notebooks and book pages install and clone the course from ``url``; return what they named.
+
+    The install line (``eqhyp_utils @ git+OLD``) and the clone line of every staged notebook (cell sources) and page
+    are rewritten (eqhyp_utils.publishing.retarget_text), so that the published pages, their downloadable .ipynb and
+    their launch links name one repository. Only the staged copies change.
+    """
+    from eqhyp_utils.publishing import installed_from, notebook_installed_from, retarget_notebook, retarget_text
+
+    notebooks = {p: json.loads(p.read_text(encoding="utf-8")) for p in sorted((stage / "notebooks").glob("*.ipynb"))}
+    pages = {p: p.read_text(encoding="utf-8") for p in sorted(stage.rglob("*.md"))
+             if "_vendor" not in p.relative_to(stage).parts}
+    named = set().union(*map(notebook_installed_from, notebooks.values()), *map(installed_from, pages.values()))
+    for path, notebook in notebooks.items():
+        retargeted = retarget_notebook(notebook, url, named)
+        if retargeted != notebook:
+            path.write_text(json.dumps(retargeted, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    for path, text in pages.items():
+        retargeted = retarget_text(text, url, named)
+        if retargeted != text:
+            path.write_text(retargeted, encoding="utf-8")
+    return named
+
+
+def launch_links(config: dict, page: str) -> dict[str, str]:
+    """The launch links (Colab, Binder) that sphinx-book-theme puts on the notebook page ``page`` for ``config``.
+
+    ``page`` is the docname (``notebooks/01_tangent_features``); the links open ``<path_to_book>/<page>.ipynb`` on
+    the configured branch of the configured repository.
+    """
+    from eqhyp_utils.publishing import github_slug
+
+    slug, branch = github_slug(config["repository"]["url"]), config["repository"].get("branch", "master")
+    path = "/".join(p for p in (config["repository"].get("path_to_book", "").strip("/"), f"{page}.ipynb") if p)
+    buttons = config.get("launch_buttons", {})
+    interface = {"classic": "tree", "jupyterlab": "lab/tree"}[buttons.get("notebook_interface", "classic")]
+    links = {}
+    if buttons.get("colab_url"):
+        links["Colab"] = f"{buttons['colab_url'].strip('/')}/github/{slug}/blob/{branch}/{path}"
+    if buttons.get("binderhub_url"):
+        links["Binder"] = f"{buttons['binderhub_url'].strip('/')}/v2/gh/{slug}/{branch}?urlpath={interface}/{path}"
+    return links
+
+
+def check_published_links(html_dir: Path, config: dict, pages: list[str]) -> None:
+    """Check the built chapter pages against the book's repository; raise BookError listing what does not match.
+
+    Each page must link to its notebook there in Colab and Binder (:func:`launch_links`) and to the repository
+    itself (the repository button), and the install lines shown on the page and in its downloadable .ipynb
+    (``_sources/``) must name that repository.
+    """
+    import re
+
+    from eqhyp_utils.publishing import installed_from
+
+    url, problems = config["repository"]["url"], []
+    for page in pages:
+        text = (html_dir / f"{page}.html").read_text(encoding="utf-8")
+        hrefs = {html.unescape(href) for href in re.findall(r'href="([^"]*)"', text)}
+        expected = {**launch_links(config, page), "repository button": url}
+        problems += [f"{page}.html: no {name} link {link}" for name, link in expected.items() if link not in hrefs]
+        download = html_dir / "_sources" / f"{page}.ipynb"
+        shown = {f"{page}.html": html.unescape(re.sub(r"<[^>]+>", "", text)),
+                 f"_sources/{page}.ipynb": download.read_text(encoding="utf-8") if download.is_file() else ""}
+        for where, content in shown.items():
+            problems += [f"{where}: installs the course from {other}"
+                         for other in sorted(installed_from(content) - {url})]
+    if problems:
+        raise BookError(f"the built pages do not all point at {url}:\n  " + "\n  ".join(problems))
 
 
 def class_edition_config(config: dict) -> dict:
@@ -425,6 +521,9 @@ def build_book(*, class_edition: bool = False, notebooks_dir: Path | None = None
     """
     import yaml
 
+    from eqhyp_utils.publishing import colab_problem
+
+    url = publishing_repository()
     check_jupyter_book()
     output = Path(output) if output else BOOK_DIR / "_build" / ("class" if class_edition else "")
     output = output.resolve()
@@ -445,12 +544,15 @@ def build_book(*, class_edition: bool = False, notebooks_dir: Path | None = None
         toc = with_chapters(toc, [CHAPTER_PREFIX + p.stem for p in notebooks])
     for path in notebooks:
         check_notebook(path)
-    config = published_config(config)
+    config = published_config(config, url)
     if class_edition:
         config = class_edition_config(config)
 
     stage, html_dir = output / "source", output / "html"
     stage_sources(BOOK_DIR, notebooks, toc, config, stage, class_edition=class_edition)
+    colab_warning = colab_problem(retarget_stage(stage, url), url)
+    if colab_warning:
+        print(colab_warning, file=sys.stderr, flush=True)
     for previous in (html_dir, output / "pdf"):  # no PDFs of an older build next to the new pages
         if previous.exists():
             shutil.rmtree(previous)
@@ -460,6 +562,7 @@ def build_book(*, class_edition: bool = False, notebooks_dir: Path | None = None
         raise BookError(f"Sphinx stopped with {type(status).__name__}: {status}")
     if status != 0 or not index.is_file():
         raise BookError(f"the build failed or produced warnings (status {status}); see the messages above.")
+    check_published_links(html_dir, config, [CHAPTER_PREFIX + p.stem for p in notebooks])
     if pdf:
         print_book(output)
     return index
