@@ -84,7 +84,7 @@ def test_dry_run_report_format(tmp_path):
     header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("to run"))
     rows = lines[header + 2: header + 4]
     assert [row.split()[:2] for row in rows] == [["1", "1"], ["2", "3"]]     # deeper (dearer) first; to run / of
-    assert all(row.rstrip().endswith("mlp") and "L=" in row for row in rows)
+    assert all(" mlp lr=" in row and "L=" in row for row in rows)
     total = re.search(r"estimated CPU time to run: (\S+) s for 3 runs", report)
     assert total and float(total.group(1)) == pytest.approx(
         sum(cost.estimate_run(r, cost.REFERENCE).total for r in runs[1:]), rel=0.1)

@@ -11,7 +11,8 @@ Examples::
     python -m eqhyp_utils reproduce --scheduler tcp://host:8786      # a running Dask cluster (SLURM …)
     python -m eqhyp_utils reproduce --device cuda                    # train and measure on a GPU
 
-A grid file's ``[meta] results`` names its folder under results/. Finished runs are skipped, so an
+A grid file's ``[meta] results`` names its folder under results/, and ``[meta] reuse`` other grid files
+whose finished runs it shares (copied, checked, not retrained). Finished runs are skipped, so an
 interrupted grid resumes where it stopped; Ctrl-C stops it cleanly (finished runs are kept).
 Only this process writes result files, whichever backend runs them. ``--download`` allows the
 opt-in downloads of the full MNIST/FashionMNIST sets (it sets EQHYP_DOWNLOAD=1, for the workers too).
@@ -31,18 +32,43 @@ FULL_CONFIG = REPO_ROOT / "configs" / "full.toml"
 QUICK_CONFIG = REPO_ROOT / "configs" / "quick.toml"
 
 
-def default_results_dir(config: Path) -> Path:
-    """results/<[meta] results> of the grid file, or results_<stem>/ when it names none."""
+def grid_meta(config: Path) -> dict:
+    """The ``[meta]`` table of a TOML grid file ({} when it has none or cannot be read)."""
     import tomllib
 
-    meta = {}
     if config.suffix == ".toml" and config.is_file():
         try:
             meta = tomllib.loads(config.read_text()).get("meta", {})
         except tomllib.TOMLDecodeError:
-            meta = {}
-    folder = meta.get("results")
+            return {}
+        return meta if isinstance(meta, dict) else {}
+    return {}
+
+
+def default_results_dir(config: Path) -> Path:
+    """results/<[meta] results> of the grid file, or results_<stem>/ when it names none."""
+    folder = grid_meta(config).get("results")
     return REPO_ROOT / "results" / folder if folder else REPO_ROOT / f"results_{config.stem}"
+
+
+def companion_grids(config: Path) -> dict:
+    """{stem: (grids, results folder)} of the grid files named by ``[meta] reuse`` (paths relative to the
+    repository root): their finished runs are adopted instead of retrained, and their depth series
+    are reported beside this grid's."""
+    from ..errors import InvalidInputError
+    from .config import load_grids
+
+    reuse = grid_meta(config).get("reuse", [])
+    if not isinstance(reuse, list) or not all(isinstance(r, str) for r in reuse):
+        raise InvalidInputError(f"{config}: [meta] reuse must be a list of grid-file paths, got {reuse!r}.")
+    out = {}
+    for entry in reuse:
+        path = REPO_ROOT / entry
+        if not path.is_file():
+            raise InvalidInputError(f"{config}: [meta] reuse names {entry!r}, which is not a grid file "
+                                    f"(paths are relative to the repository root).")
+        out[path.stem] = (load_grids(path), default_results_dir(path))
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,16 +117,19 @@ def main(argv: "list[str] | None" = None) -> int:
         from .config import load_grids, unique_runs
 
         grids = load_grids(config)
+        companions = companion_grids(config)
         if args.scheduler is not None:
             from .distributed import parse_scheduler
 
             parse_scheduler(args.scheduler)  # a malformed address is an error before anything starts
         if args.dry_run:
+            _adopt(unique_runs(grids), results, companions)
             return _dry_run(unique_runs(grids), results, args)
         if not (args.scoreboard_only or args.action == "scoreboard"):
             from .runner import run_grid
 
             runs = unique_runs(grids)
+            _adopt(runs, results, companions)
             device = args.device
             if args.scheduler is None:
                 from ..devices import resolve_device
@@ -119,7 +148,7 @@ def main(argv: "list[str] | None" = None) -> int:
                   flush=True)
         from .report import write_report
 
-        written = write_report(grids, results, figures=not args.no_figures)
+        written = write_report(grids, results, figures=not args.no_figures, companions=companions)
         for path in written:
             print(path)
     except EqhypError as exc:
@@ -129,6 +158,17 @@ def main(argv: "list[str] | None" = None) -> int:
         print("\ninterrupted: finished runs are saved; run the same command again to resume.", file=sys.stderr)
         return 130
     return 0
+
+
+def _adopt(runs, results: Path, companions: dict) -> None:
+    """Copy the companions' finished runs that this grid shares (:func:`~.runner.adopt_finished_runs`)."""
+    from .runner import adopt_finished_runs
+
+    for name, (_, folder) in companions.items():
+        adopted = adopt_finished_runs(runs, results, folder)
+        if adopted:
+            print(f"adopted {adopted} finished runs from {folder} (the same configurations, not retrained)",
+                  flush=True)
 
 
 def _dry_run(runs, results: Path, args: argparse.Namespace) -> int:

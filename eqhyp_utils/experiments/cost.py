@@ -317,7 +317,7 @@ def format_seconds(seconds: float) -> str:
 def _label(config: RunConfig) -> str:
     alpha = "mlp" if config.alpha is None else f"res α={config.alpha:g}"
     return (f"{config.dataset} {config.activation} σw²={config.sigma_w2:g} σb²={config.sigma_b2:g} "
-            f"L={config.depth} N={config.width} {alpha}")
+            f"L={config.depth} N={config.width} {alpha} lr={config.lr:g}")
 
 
 def _runs(n: int) -> str:

@@ -7,6 +7,9 @@ warning and left out), and writes into the results folder
   depth-only baselines and the noise ceiling, paired bootstrap intervals of the MAE differences, the
   milestones reached (run-to-threshold grids), the per-configuration table and the depth-scaling fit;
 * ``interventions.md``: predicted vs measured shifts of the peak (grids named ``interventions.*``);
+* ``what_moves_the_peak.md``: the factorial study (grids named ``factorial.*``,
+  :mod:`~eqhyp_utils.experiments.factorial`), with the depth series of the companion grids (a grid
+  file's ``[meta] reuse``) beside its own;
 * ``summary.json``: the same numbers, machine-readable (floats rounded by
   :func:`~eqhyp_utils.experiments.results.round_floats`);
 * ``figures/``: predicted-vs-measured, alignment profiles per depth, log–log depth scaling.
@@ -22,13 +25,18 @@ import numpy as np
 
 from .config import Grid, configuration_key, unique_runs
 from .depth_scaling import bootstrap_power_law, fit_power_law
+from .factorial import factor_panels, factorial_arms, factorial_report
 from .interventions import format_interventions, intervention_rows
 from .results import load_results, round_floats
 from .scoreboard import (FIXED_BUDGET_PROTOCOLS, NOISE_CEILING, PAPER_PROTOCOLS, format_scoreboard,
                          loco_fraction_predictions, milestone_counts, paired_bootstrap, peak_layer_at_accuracy,
                          predictor_names, predictor_pairs, scoreboard_rows, summarise_configurations)
 
-__all__ = ["PROTOCOL_TEXT", "write_report", "depth_scaling_analysis", "report_protocols", "bootstrap_table"]
+__all__ = ["PROTOCOL_TEXT", "DEPTH_SERIES_GRIDS", "write_report", "depth_scaling_analysis", "report_protocols",
+           "bootstrap_table", "companion_depth_series"]
+
+DEPTH_SERIES_GRIDS = ("depth_scaling", "factorial.depth")
+"""Grids whose configurations form a depth series (the first one present is analysed)."""
 
 PROTOCOL_TEXT = {
     "final": "(a) argmax of the alignment at the final checkpoint",
@@ -216,8 +224,9 @@ def _cpu_seconds(results_dir: Path, hashes: set[str]) -> dict[str, Any]:
     return {"runs_timed": len(seconds), "total_seconds": sum(seconds.values()), "cpu_models": sorted(cpus)}
 
 
-def _figures(out_dir: Path, summaries, ds, protocols) -> list[Path]:
-    from ..plotting.report import depth_profiles_figure, depth_scaling_figure, predicted_vs_measured_figure
+def _figures(out_dir: Path, summaries, ds, ds_summaries, protocols, factor_panels=None) -> list[Path]:
+    from ..plotting.report import (depth_profiles_figure, depth_scaling_figure, factor_effects_figure,
+                                   predicted_vs_measured_figure)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -226,7 +235,7 @@ def _figures(out_dir: Path, summaries, ds, protocols) -> list[Path]:
     if ds is not None:
         read = "loss<0.02" if "loss<0.02" in protocols else "final"
         panels = []
-        by_depth = {s.depth: s for s in summaries}
+        by_depth = {s.depth: s for s in ds_summaries}
         for r in ds["per_depth"]:
             s = by_depth[r["depth"]]
             profiles = {}
@@ -245,6 +254,9 @@ def _figures(out_dir: Path, summaries, ds, protocols) -> list[Path]:
         figures["depth_scaling.png"] = depth_scaling_figure(
             ds, [p for p in protocols if "top" not in p][:2],
             f"Peak layer vs depth ({summaries[0].config['activation']}, {summaries[0].config['dataset']})")
+    if factor_panels:
+        figures["what_moves_the_peak.png"] = factor_effects_figure(
+            factor_panels, "What moves the peak? Peak layer at loss < 0.02 (training probe); mean with 95 % t interval")
     for name, fig in figures.items():
         path = out_dir / name
         fig.savefig(path, dpi=110, facecolor="white")
@@ -252,9 +264,28 @@ def _figures(out_dir: Path, summaries, ds, protocols) -> list[Path]:
     return written
 
 
+def companion_depth_series(companions: "dict[str, tuple[dict[str, Grid], Path]]") -> dict[str, list]:
+    """{"<name> depth series": configuration summaries} of each companion grid file's depth series,
+    read from its own results folder; ``companions`` maps a name to (grids, results folder)."""
+    out = {}
+    for name, (grids, folder) in companions.items():
+        grid = next((grids[g] for g in DEPTH_SERIES_GRIDS if g in grids), None)
+        if grid is None:
+            continue
+        wanted = {c.config_hash() for c in grid.runs}
+        payloads = [p for h, p in load_results(folder).items() if h in wanted]
+        members = summarise_configurations(payloads)
+        if members:
+            out[f"{name} depth series"] = members
+    return out
+
+
 def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: bool = True,
-                 n_boot: int = 2000) -> list[Path]:
-    """Analyse the result files of ``grids`` in ``results_dir``; return the paths written."""
+                 n_boot: int = 2000, companions: "dict[str, tuple[dict[str, Grid], Path]] | None" = None) -> list[Path]:
+    """Analyse the result files of ``grids`` in ``results_dir``; return the paths written.
+
+    ``companions`` ({name: (grids, results folder)}, from a grid file's ``[meta] reuse``) lend their
+    depth series to the factorial report, side by side with the grid's own."""
     from .readings import READINGS
 
     results_dir = Path(results_dir)
@@ -272,9 +303,10 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
     rows = {p: scoreboard_rows(summaries, p) for p in protocols}
     fractions = {p: loco_fraction_predictions(summaries, p) for p in protocols}
     boot_md, boot = bootstrap_table(summaries, [p for p in protocols if "top" not in p][:4], readings, n_boot)
-    ds = None
-    if "depth_scaling" in grids:
-        keys = {configuration_key(c.to_dict()) for c in grids["depth_scaling"].runs}
+    ds, ds_summaries = None, []
+    series_grid = next((g for g in DEPTH_SERIES_GRIDS if g in grids), None)
+    if series_grid is not None:
+        keys = {configuration_key(c.to_dict()) for c in grids[series_grid].runs}
         ds_summaries = [s for s in summaries if s.key in keys]
         if len({s.depth for s in ds_summaries}) >= 2:
             ds = depth_scaling_analysis(ds_summaries, [p for p in protocols if "top" not in p],
@@ -338,6 +370,15 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
         path.write_text("\n".join(im) + "\n")
         written.append(path)
 
+    factorial, panels = None, None
+    if factorial_arms(grids):
+        companion_series = companion_depth_series(companions or {})
+        factorial_md, factorial = factorial_report(grids, summaries, companion_series, n_boot=n_boot)
+        panels = factor_panels(grids, summaries, "loss<0.02", companion_series)
+        path = results_dir / "what_moves_the_peak.md"
+        path.write_text(factorial_md)
+        written.append(path)
+
     summary = {
         "protocols": {p: PROTOCOL_TEXT[p] for p in protocols},
         "readings": {r: READINGS[r].summary for r in readings},
@@ -354,9 +395,11 @@ def write_report(grids: dict[str, Grid], results_dir: "str | Path", *, figures: 
         "timing": timing,
         "missing_runs": missing,
     }
+    if factorial is not None:
+        summary["factorial"] = factorial
     path = results_dir / "summary.json"
     path.write_text(json.dumps(round_floats(summary), indent=1, sort_keys=True) + "\n")
     written.append(path)
     if figures:
-        written += _figures(results_dir / "figures", summaries, ds, protocols)
+        written += _figures(results_dir / "figures", summaries, ds, ds_summaries, protocols, panels)
     return written

@@ -35,7 +35,7 @@ from ..errors import CorruptResultError, InvalidInputError
 from .config import RunConfig
 from .results import read_result, write_result
 
-__all__ = ["LOSS_CURVE_POINTS", "result_path", "load_run_data", "build_run_model", "train_run",
+__all__ = ["LOSS_CURVE_POINTS", "result_path", "adopt_finished_runs", "load_run_data", "build_run_model", "train_run",
            "cached_train_run", "run_one", "run_and_save", "run_grid", "grid_status", "architecture_prediction",
            "torch_threads"]
 
@@ -206,6 +206,39 @@ def run_and_save(config: RunConfig, results_dir: "str | Path", progress: bool = 
     start = time.perf_counter()
     payload = run_one(config, progress=progress, device=device)
     return _save(results_dir, config, payload, time.perf_counter() - start)
+
+
+def adopt_finished_runs(configs: Sequence[RunConfig], results_dir: "str | Path", source_dir: "str | Path") -> int:
+    """Copy into ``results_dir`` the valid result files of ``configs`` that ``source_dir`` holds and
+    ``results_dir`` lacks (with their lines of ``runs/timings.jsonl``); return how many were copied.
+
+    A run is a configuration, whatever grid asks for it: a grid that shares runs with another (the
+    factorial study's hub with the paper's depth series) takes the very same files. A source file
+    that fails :func:`read_result` is not copied (the run is then trained here).
+    """
+    import shutil
+
+    copied: set[str] = set()
+    for config in configs:
+        target, source = result_path(results_dir, config), result_path(source_dir, config)
+        if target.exists() or not source.exists() or source.resolve() == target.resolve():
+            continue
+        try:
+            read_result(source, expected_config_hash=config.config_hash())
+        except CorruptResultError:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".adopting")
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)
+        copied.add(config.config_hash())
+    timings = Path(source_dir) / "runs" / "timings.jsonl"
+    if copied and timings.exists():
+        lines = [line for line in timings.read_text().splitlines()
+                 if line.strip() and json.loads(line).get("config_hash") in copied]
+        with open(Path(results_dir) / "runs" / "timings.jsonl", "a") as log:
+            log.writelines(line + "\n" for line in lines)
+    return len(copied)
 
 
 def grid_status(configs: Sequence[RunConfig], results_dir: "str | Path") -> tuple[list[RunConfig], list[str]]:

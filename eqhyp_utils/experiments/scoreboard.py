@@ -139,7 +139,7 @@ class ConfigurationSummary:
         budget = (f"to loss {c['stop_loss']:g} (cap {c['epochs']} ep)" if c.get("stop_loss") is not None
                   else f"{c['epochs']} ep")
         return (f"{c['dataset']} {c['activation']} σw²={c['sigma_w2']:.4g} σb²={c['sigma_b2']:g} "
-                f"L={c['depth']} N={c['width']}{alpha}, {budget}")
+                f"L={c['depth']} N={c['width']}{alpha}, lr {c['lr']:g}, {budget}")
 
     def protocols(self) -> list[str]:
         """The protocols that apply to at least one seed of this configuration."""
