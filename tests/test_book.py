@@ -3,15 +3,18 @@
 Checks, on every chapter page: HTTP 200 and a title, mathematics typeset by the bundled MathJax (no raw TeX left),
 figures loaded, no error output; solutions folded in the full edition and absent from the class edition; launch
 links to Colab and Binder (to the repository of pyproject.toml's [tool.eqhyp]); the version in the footer; no
-resource fetched from outside the book; the printable chapters (--pdf): one PDF per page of the table of contents
-and one for the book, each with its title as text, no solution in the class edition, solutions folded in the full
-one. The browser part and the PDFs need Debian's `chromium` and `chromium-driver`; the build part needs the book
-tools (`pip install -e ".[book]"`). A last test does the same for the real notebooks/ once every chapter listed in
-book/_toc.yml exists.
+resource fetched from outside the book; every image with alt text and the setup cell (the first code cell) folded;
+an interactive figure (eqhyp_utils.interactive) drawn by the bundled plotly.js, redrawn with the precomputed view
+when a control moves, its still image hidden on screen and printed; the printable chapters (--pdf): one PDF per
+page of the table of contents and one for the book, each with its title as text, no solution in the class edition,
+solutions folded in the full one, the interactive figure as its still image. The browser part and the PDFs need
+Debian's `chromium` and `chromium-driver`; the build part needs the book tools (`pip install -e ".[book]"`). A last
+test does the same for the real notebooks/ once every chapter listed in book/_toc.yml exists.
 """
 from __future__ import annotations
 
 import base64
+import functools
 import html as html_text
 import importlib.util
 import io
@@ -20,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
@@ -35,6 +39,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build_book.py"
 REPOSITORY = github_slug(repository_url())  # OWNER/NAME, as in the launch links
 SOLUTION_CODE = "return phi @ phi.T"  # appears only inside the fixture's solution
+SETUP_CODE = "import matplotlib.pyplot as plt  # the setup cell"  # the fixture chapters' folded first code cell
+FIGURE_ALT = "A made-up alignment profile rising and falling with the layer."
 pytestmark = pytest.mark.book
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -67,8 +73,18 @@ def _markdown(text: str) -> dict:
     return {"cell_type": "markdown", "metadata": {}, "source": text}
 
 
-def _code(source: str, *outputs: dict) -> dict:
-    return {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": source, "outputs": list(outputs)}
+def _code(source: str, *outputs: dict, tags: tuple = (), alt: "str | None" = None) -> dict:
+    """A code cell; ``tags`` as in a notebook (``hide-input`` folds its code), ``alt`` the text of its images."""
+    metadata = {"tags": list(tags)} if tags else {}
+    if alt is not None:
+        metadata["mystnb"] = {"image": {"alt": alt}}
+    return {"cell_type": "code", "metadata": metadata, "execution_count": 1, "source": source,
+            "outputs": list(outputs)}
+
+
+def _setup_cell() -> dict:
+    """The first code cell of a chapter: its imports, folded in the book (the real chapters' convention)."""
+    return _code(SETUP_CODE, tags=("hide-input",))
 
 
 def _stream(text: str) -> dict:
@@ -78,6 +94,24 @@ def _stream(text: str) -> dict:
 def _figure(seed: int) -> dict:
     return {"output_type": "display_data", "metadata": {},
             "data": {"image/png": _figure_png(seed), "text/plain": "<Figure size 400x300 with 1 Axes>"}}
+
+
+@functools.lru_cache(maxsize=None)
+def interactive_figure():
+    """The fixture's interactive figure: the EH explorer on a small grid (relu and tanh, two σ_b², two depths)."""
+    from eqhyp_utils.interactive import equilibrium_explorer
+
+    return equilibrium_explorer(activations=("relu", "tanh"), sigma_b2_values=(0.0, 0.05), depths=(6, 16))
+
+
+def _interactive_cell() -> dict:
+    """A cell showing the interactive figure, with the two outputs eqhyp_utils.interactive gives it."""
+    from eqhyp_utils.interactive import figure_outputs
+
+    figure = interactive_figure()
+    outputs = [{"output_type": "display_data", **output} for output in figure_outputs(figure)]
+    return _code("equilibrium_explorer(activations=('relu', 'tanh'), sigma_b2_values=(0.0, 0.05), depths=(6, 16))",
+                 *outputs, alt=figure.alt)
 
 
 def _notebook(cells: list[dict]) -> dict:
@@ -95,7 +129,8 @@ def chapters_linked_from_book_pages() -> set[str]:
 
 
 def write_fixture_notebooks(folder: Path) -> list[str]:
-    """Two small executed chapters in the course's conventions (+ a .md twin that must not become a page)."""
+    """Two small executed chapters in the course's conventions (+ a .md twin that must not become a page): a folded
+    setup cell first, alt text on every figure, and in the first chapter an interactive figure."""
     folder.mkdir(parents=True, exist_ok=True)
     welcome = _notebook([
         _markdown("# Welcome\n\nThe variance $q_l$ and correlation $c_l$ of layer $l$, and the alignment\n\n"
@@ -104,11 +139,14 @@ def write_fixture_notebooks(folder: Path) -> list[str]:
         _markdown("## A recursion\n\n```{math}\n:label: eq-fixture-variance\n"
                   "q_l = \\sigma_w^2\\, \\mathbb{E}\\big[\\phi(\\sqrt{q_{l-1}}\\, z)^2\\big] + \\sigma_b^2\n```\n\n"
                   "Equation {eq}`eq-fixture-variance` has a fixed point $q^*$."),
-        _code("import matplotlib.pyplot as plt\nplt.plot(range(8))", _figure(0)),
+        _setup_cell(),
+        _code("plt.plot(range(8))", _figure(0), alt=FIGURE_ALT),
         _code("print('q* =', 0.194)", _stream("q* = 0.194\n")),
+        _interactive_cell(),
     ])
     kernel = _notebook([
         _markdown("# Tangent features\n\nThe layer tangent kernel is $K_l = \\Phi_l \\Phi_l^\\top$."),
+        _setup_cell(),
         _markdown("```{exercise} The kernel of a layer\n:label: ex-01-kernel\n\n"
                   "Write `layer_kernel(phi)` returning $\\Phi \\Phi^\\top$.\n```"),
         _code("import numpy as np\n\ndef layer_kernel(phi):\n"
@@ -118,11 +156,12 @@ def write_fixture_notebooks(folder: Path) -> list[str]:
         _markdown("```{solution-end}\n```"),
         _code("assert np.allclose(layer_kernel(np.eye(2)), np.eye(2))\nprint('self-check passed')",
               _stream("self-check passed\n")),
-        _code("plt.plot(range(8))", _figure(1)),
+        _code("plt.plot(range(8))", _figure(1), alt=FIGURE_ALT),
     ])
     chapters = {"00_welcome": welcome, "01_tangent_features": kernel}
     for name in chapters_linked_from_book_pages():  # the book's own pages link these; they must exist
-        chapters.setdefault(name, _notebook([_markdown(f"# {name}\n\nA chapter the book's pages link, $x^2$.")]))
+        chapters.setdefault(name, _notebook([_markdown(f"# {name}\n\nA chapter the book's pages link, $x^2$."),
+                                             _setup_cell()]))
     names = sorted(chapters)
     for name in names:
         (folder / f"{name}.ipynb").write_text(json.dumps(chapters[name], indent=1), encoding="utf-8")
@@ -192,10 +231,23 @@ def test_md_twins_are_not_pages_and_notebooks_keep_their_outputs(fixture_books):
 
 
 def test_pages_load_nothing_from_outside_the_book(fixture_books):
+    from eqhyp_utils.interactive.html import PLOTLY_PATH
+
     for edition in ("full", "class"):
+        with_figures = []
         for page in sorted(fixture_books[edition].rglob("*.html")):
             remote = [u for u in _resources(page).loaded if re.match(r"^(https?:)?//", u)]
             assert remote == [], f"{page} loads {remote}"
+            text = page.read_text(encoding="utf-8")
+            if "plotly-basic" in text or "eqhyp-ifig" in text:
+                with_figures.append(page.relative_to(fixture_books[edition]).as_posix())
+                # the one script an interactive figure adds loads plotly.js from the book itself, and nothing else
+                assert text.count(f'"{PLOTLY_PATH}"') == text.count('class="eqhyp-ifig"') == 1, page
+                assert 'getAttribute("data-content_root")' in text and '<html lang="en" data-content_root="../"' in text
+        # plotly.js is bundled, and only the page with an interactive figure loads it
+        assert with_figures == ["notebooks/00_welcome.html"], with_figures
+        bundled = fixture_books[edition] / PLOTLY_PATH
+        assert bundled.read_bytes() == (REPO_ROOT / "book" / "_vendor" / "plotly" / "plotly-basic.min.js").read_bytes()
 
 
 def test_mathjax_is_the_bundled_copy_loaded_once(fixture_books):
@@ -310,6 +362,25 @@ def test_pdfs_one_per_chapter_and_one_for_the_book(fixture_books):
         assert len(pages) >= 4 and "notebooks/01_tangent_features" in pages
 
 
+def _pdf_images(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(page.images) for page in PdfReader(path).pages)
+
+
+@needs_chromium
+def test_pdfs_print_the_still_image_of_an_interactive_figure(fixture_books):
+    from eqhyp_utils.interactive.html import NOTE
+
+    for edition in ("full", "class"):
+        pdf = fixture_books[edition].parent / "pdf" / "00_welcome.pdf"
+        _, text = _pdf_text(pdf)
+        # two raster figures: the plain one and the interactive figure's still image; neither its controls nor its note
+        assert _pdf_images(pdf) == 2, f"{edition}: {_pdf_images(pdf)} images in {pdf.name}"
+        assert "q* = 0.194" in text and "2 (edge of chaos)" not in text and NOTE not in text, text[-600:]
+    assert _pdf_images(fixture_books["full"].parent / "pdf" / "01_tangent_features.pdf") == 1
+
+
 @needs_chromium
 def test_pdfs_fold_the_solutions_of_the_full_edition_and_leave_them_out_of_the_class_edition(fixture_books):
     pdfs = {edition: fixture_books[edition].parent / "pdf" for edition in ("full", "class")}
@@ -342,6 +413,19 @@ loaded.then(() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
     prose: prose.textContent,
     images: images.map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
     errors: main.querySelectorAll('.output.error, .output.traceback, .traceback, .cell_output .ansi-red-fg').length,
+    // an image whose alt is missing, blank or only its file (what Sphinx writes when a cell gives no alt text)
+    imagesWithoutAlt: images.filter(i => {
+      const alt = (i.getAttribute('alt') || '').trim(), src = i.getAttribute('src') || '';
+      return !alt || alt === src || alt === src.split('/').pop() || /\\.(png|jpe?g|gif|svg|webp)$/i.test(alt);
+    }).map(i => i.getAttribute('src')),
+    firstCodeCell: (() => {
+      const cell = main.querySelector('div.cell');
+      if (!cell) return null;
+      const source = cell.querySelector('.cell_input');
+      return {tagged: cell.classList.contains('tag_hide-input'),
+              sourceShown: !!source && source.offsetParent !== null && source.innerText.trim().length > 0,
+              toggle: !!cell.querySelector('details > summary')};
+    })(),
     text: main.innerText,
     solutions: Array.from(main.querySelectorAll('.solution')).map(s => ({
       dropdown: s.classList.contains('dropdown'),
@@ -413,6 +497,20 @@ def page_problems(report: dict, *, expect_math: bool, expect_figure: bool) -> li
     return problems
 
 
+def chapter_reading_problems(report: dict) -> list[str]:
+    """What breaks a chapter page's two reading rules: every image has a text alternative (alt), and the first code
+    cell, the setup cell, is folded (tagged hide-input in the notebook: its code hidden until the reader opens it)."""
+    problems = []
+    if report["imagesWithoutAlt"]:
+        problems.append(f"images without alt text (give the cell mystnb: image: alt): {report['imagesWithoutAlt']}")
+    cell = report["firstCodeCell"]
+    if cell is None:
+        problems.append("no code cell: the first one (the setup cell) should be there, folded")
+    elif not (cell["tagged"] and cell["toggle"]) or cell["sourceShown"]:
+        problems.append(f"the first code cell (the setup cell) is not folded: tag it hide-input ({cell})")
+    return problems
+
+
 def chapter_urls(site: Site, html: Path) -> list[str]:
     pages = ["intro.html", "how_to_use.html", "notation.html", "bibliography.html", "publish.html"]
     pages += sorted(f"notebooks/{p.name}" for p in (html / "notebooks").glob("*.html"))
@@ -429,6 +527,8 @@ def check_book(driver, html: Path, *, class_edition: bool, screenshot: Path | No
             report = read_page(driver, url)
             is_notebook = "/notebooks/" in url
             found = page_problems(report, expect_math=is_notebook or "notation" in url, expect_figure=False)
+            if is_notebook:
+                found += chapter_reading_problems(report)
             for solution in report["solutions"]:
                 if class_edition:
                     found.append("a solution is shown in the class edition")
@@ -456,6 +556,168 @@ def test_page_checks_catch_raw_tex_broken_images_and_tracebacks(browser, tmp_pat
 
 
 @needs_chromium
+def test_reading_checks_catch_images_without_alt_and_an_unfolded_setup_cell(browser, tmp_path):
+    cell = ('<div class="cell {tag} docutils container">{open}<div class="cell_input docutils container">'
+            '<pre>import numpy as np</pre></div>{close}</div>')
+    pages = {
+        "bad.html": cell.format(tag="", open="", close="") + '<img src="a.png"><img src="b.png" alt="b.png">'
+                    '<img src="c.png" alt="  "><img src="d.png" alt="A curve.">',
+        "good.html": cell.format(tag="tag_hide-input", open='<details class="hide above-input"><summary>Show code'
+                                 '</summary>', close="</details>") + '<img src="d.png" alt="A curve.">',
+        "nocode.html": "<p>No code at all.</p>",
+    }
+    for name, body in pages.items():
+        (tmp_path / name).write_text(f"<html><head><title>T</title></head><body><main><h1>T</h1>{body}</main>"
+                                     f"</body></html>", encoding="utf-8")
+    with Site(tmp_path) as site:
+        found = {name: chapter_reading_problems(read_page(browser, f"{site.url}/{name}")) for name in pages}
+    assert len(found["bad.html"]) == 2 and "['a.png', 'b.png', 'c.png']" in found["bad.html"][0], found
+    assert "not folded" in found["bad.html"][1] and found["good.html"] == [], found
+    assert found["nocode.html"] == ["no code cell: the first one (the setup cell) should be there, folded"]
+
+
+# Waits until the page's interactive figure has been drawn (or has failed) and reports what it shows.
+FIGURE_REPORT_JS = """
+const done = arguments[arguments.length - 1];
+const started = Date.now();
+(function wait() {
+  const box = document.querySelector('.eqhyp-ifig');
+  if (!box) return done({failure: 'no interactive figure on the page'});
+  if (box.getAttribute('data-failed')) return done({failure: box.getAttribute('data-failed')});
+  if (!box.classList.contains('eqhyp-ifig-ready')) {
+    return Date.now() - started > 30000 ? done({failure: 'not drawn within 30 s'}) : setTimeout(wait, 50);
+  }
+  const plot = box.querySelector('.eqhyp-ifig-plot'), output = box.closest('.cell_output');
+  const still = output ? output.querySelector('img') : null;
+  done({
+    state: plot.getAttribute('data-state'),
+    drawnByPlotly: plot.classList.contains('js-plotly-plot') && plot.querySelectorAll('svg.main-svg').length > 0,
+    curves: plot.querySelectorAll('.scatterlayer .trace').length,
+    traces: (plot.data || []).map(t => ({y: Array.from(t.y), x: Array.from(t.x)})),
+    lines: ((plot.layout || {}).shapes || []).map(s => s.x0),
+    title: ((plot.layout || {}).title || {}).text,
+    stillShown: still ? getComputedStyle(still).display !== 'none' : null,
+    liveShown: box.querySelector('.eqhyp-ifig-live').offsetParent !== null,
+    noteShown: box.querySelector('.eqhyp-ifig-note').offsetParent !== null,
+    outputs: Array.from(box.querySelectorAll('output')).map(o => o.textContent),
+    resources: performance.getEntriesByType('resource').map(e => e.name),
+  });
+})();
+"""
+# Moves a control the way a reader does: a select to the option with this text, a slider to this position.
+MOVE_CONTROL_JS = """
+const [name, value] = arguments;
+const input = document.querySelector('.eqhyp-ifig [data-control="' + name + '"]');
+if (input.tagName === 'SELECT') {
+  input.value = Array.from(input.options).find(o => o.textContent === value).value;
+  input.dispatchEvent(new Event('change', {bubbles: true}));
+} else {
+  input.value = String(value);
+  input.dispatchEvent(new Event('input', {bubbles: true}));
+}
+"""
+
+
+def read_figure(driver) -> dict:
+    report = driver.execute_async_script(FIGURE_REPORT_JS)
+    assert "failure" not in report, f"{driver.current_url}: {report}"
+    return report
+
+
+def expected_view(state: tuple) -> dict:
+    """What the page's data hold for ``state`` of the fixture's figure (the numbers the JS must show)."""
+    from eqhyp_utils.interactive import plotly_data
+
+    figure = interactive_figure()
+    view = plotly_data(figure)["views"][figure.key(state)]
+    return {"state": figure.key(state), "y": [t["y"] for t in view["traces"]], "lines": [l["x"] for l in view["lines"]]}
+
+
+def check_interactive_figure(driver, site: Site) -> None:
+    """The fixture's interactive figure in the browser: drawn by plotly.js, still image hidden on screen, each
+    control redraws the precomputed view of the new state, and nothing is loaded from outside the book."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from eqhyp_utils.interactive.html import PLOTLY_PATH
+
+    figure = interactive_figure()
+    driver.get(f"{site.url}/notebooks/00_welcome.html")
+    report = read_figure(driver)
+    first = expected_view(figure.default_state)
+    assert report["drawnByPlotly"] and report["curves"] == 2, report
+    assert report["state"] == first["state"] and [t["y"] for t in report["traces"]] == first["y"]
+    assert report["lines"] == first["lines"] == [8]  # relu at the edge of chaos, L = 16: l* = 8
+    assert report["stillShown"] is False and report["liveShown"] and not report["noteShown"]
+    assert report["outputs"] == ["0", "2 (edge of chaos)", "16"], report["outputs"]
+    # the reader picks tanh: the σ_w² slider moves to tanh's own edge of chaos, the depth stays
+    driver.execute_script(MOVE_CONTROL_JS, "activation", "tanh")
+    WebDriverWait(driver, 10).until(lambda d: read_figure(d)["state"] != report["state"])
+    tanh = read_figure(driver)
+    edge = figure.options(2, ("tanh", 0.0))[2]
+    second = expected_view(("tanh", 0.0, edge, 16))
+    assert tanh["state"] == second["state"] and [t["y"] for t in tanh["traces"]] == second["y"] != first["y"]
+    assert tanh["outputs"] == ["0", "1 (edge of chaos)", "16"] and tanh["lines"] == second["lines"]
+    # ... then slides the depth down to L = 6: seven layers
+    driver.execute_script(MOVE_CONTROL_JS, "depth", 0)
+    WebDriverWait(driver, 10).until(lambda d: read_figure(d)["state"] != tanh["state"])
+    shallow = read_figure(driver)
+    third = expected_view(("tanh", 0.0, edge, 6))
+    assert shallow["state"] == third["state"] and [t["y"] for t in shallow["traces"]] == third["y"]
+    assert shallow["traces"][0]["x"] == [1, 2, 3, 4, 5, 6, 7] and shallow["outputs"][-1] == "6"
+    assert "tanh" in shallow["title"] and "L = 6" in shallow["title"]
+    # every request stayed in the book; plotly.js came from the book, once
+    outside = [u for u in shallow["resources"] if not u.startswith(site.url + "/")]
+    assert outside == [], outside
+    assert [u for u in shallow["resources"] if "plotly" in u] == [f"{site.url}/{PLOTLY_PATH}"]
+    # printed: the still image, not the interactive part
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        printed = read_figure(driver)
+        assert printed["stillShown"] is True and not printed["liveShown"] and not printed["noteShown"], printed
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    # a page without an interactive figure loads no plotly.js
+    driver.get(f"{site.url}/notebooks/01_tangent_features.html")
+    loaded = driver.execute_script("return [typeof window.Plotly, performance.getEntriesByType('resource')"
+                                   ".map(e => e.name).filter(u => u.includes('plotly'))]")
+    assert loaded == ["undefined", []], loaded
+
+
+@needs_chromium
+def test_interactive_figure_outside_the_book_keeps_its_still_image(browser, tmp_path):
+    """In JupyterLab (a page without Sphinx's data-content_root) the script does nothing: the still image and a
+    one-line note show, the controls do not, nothing is loaded; the same snippet on a page that has the attribute
+    loads plotly.js from there and draws."""
+    from eqhyp_utils.interactive import figure_outputs
+    from eqhyp_utils.interactive.html import NOTE, PLOTLY_PATH
+
+    still, snippet = figure_outputs(interactive_figure())
+    (tmp_path / "still.png").write_bytes(base64.b64decode(still["data"]["image/png"]))
+    (tmp_path / PLOTLY_PATH).parent.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "book" / "_vendor" / "plotly" / "plotly-basic.min.js", tmp_path / PLOTLY_PATH)
+    body = (f'<body><main><h1>T</h1><div class="cell_output"><img src="still.png" alt="still">'
+            f'<div class="output text_html">{snippet["data"]["text/html"]}</div></div></main></body></html>')
+    (tmp_path / "lab.html").write_text(f"<html><head><title>T</title></head>{body}", encoding="utf-8")
+    (tmp_path / "book.html").write_text(f'<html data-content_root="./"><head><title>T</title></head>{body}',
+                                        encoding="utf-8")
+    with Site(tmp_path) as site:
+        browser.get(f"{site.url}/lab.html")
+        time.sleep(1.0)  # time for a script that would (wrongly) start
+        lab = browser.execute_script("""
+          const box = document.querySelector('.eqhyp-ifig'), img = document.querySelector('img');
+          return {text: box.innerText.trim(), live: box.querySelector('.eqhyp-ifig-live').offsetParent !== null,
+                  still: img.offsetParent !== null && img.naturalWidth > 0, plotly: typeof window.Plotly,
+                  started: box.getAttribute('data-started'),
+                  loaded: performance.getEntriesByType('resource').map(e => e.name.split('/').pop())
+                                   .filter(name => name !== 'favicon.ico')};""")
+        assert lab == {"text": NOTE, "live": False, "still": True, "plotly": "undefined", "started": None,
+                       "loaded": ["still.png"]}, lab
+        browser.get(f"{site.url}/book.html")
+        book = read_figure(browser)
+        assert book["drawnByPlotly"] and book["stillShown"] is False and not book["noteShown"]
+
+
+@needs_chromium
 def test_full_edition_in_the_browser(browser, fixture_books):
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -477,6 +739,12 @@ def test_full_edition_in_the_browser(browser, fixture_books):
         assert "implicit regularization via neural feature alignment" in bibliography["text"].lower()
         welcome = read_page(browser, f"{site.url}/notebooks/00_welcome.html")
         assert "Baratin et al., 2021" in welcome["text"]  # the citation resolved to an author-year reference
+        # the setup cell is folded until the reader opens it
+        assert SETUP_CODE not in welcome["text"] and not welcome["firstCodeCell"]["sourceShown"]
+        browser.find_element("css selector", "div.cell.tag_hide-input details > summary").click()
+        WebDriverWait(browser, 10).until(lambda driver: read_page_now(driver)["firstCodeCell"]["sourceShown"])
+        assert SETUP_CODE in read_page_now(browser)["text"]
+        check_interactive_figure(browser, site)
 
 
 @needs_chromium
@@ -485,7 +753,10 @@ def test_class_edition_in_the_browser(browser, fixture_books):
     assert check_book(browser, html, class_edition=True) == []
     with Site(html) as site:
         report = read_page(browser, f"{site.url}/notebooks/01_tangent_features.html")
+        browser.get(f"{site.url}/notebooks/00_welcome.html")
+        figure = read_figure(browser)  # the class edition keeps the outputs, the interactive figure too
     assert report["solutions"] == [] and "phi.T" not in report["text"] and "The kernel of a layer" in report["text"]
+    assert figure["drawnByPlotly"] and figure["stillShown"] is False
 
 
 # ------------------------------------------------------------------------------------------- the real notebooks

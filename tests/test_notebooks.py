@@ -1,5 +1,9 @@
 """Every notebook has a MyST markdown twin in sync, and its student edition runs up to the first stub.
 
+The notebooks also read like a book's pages: no code line and no stored text output line is wider than
+the page (``PAGE_WIDTH`` characters), the setup cell (the first code cell) is folded in the book, and every
+figure has alt text.
+
 The notebooks' stored outputs themselves are checked by nbval (``pytest`` collects notebooks/*.ipynb
 with ``--nbval``, see pyproject.toml).
 """
@@ -13,6 +17,10 @@ from conftest import without_nbval_skip_cells
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 IPYNBS = sorted(NOTEBOOKS.glob("*.ipynb"))
+#: The widest code or output line the book shows without scrolling (black's default line length).
+PAGE_WIDTH = 88
+#: The tag with which myst-nb folds a cell's code in the book (the cell's output stays visible).
+FOLD_TAG = "hide-input"
 
 
 def _cells(nb) -> list[tuple[str, str]]:
@@ -61,3 +69,114 @@ def test_student_edition_runs_until_the_first_stub(path: Path, tmp_path: Path):
         client.execute()
     assert info.value.ename == "NotImplementedError", (
         f"{path.name}: the student edition failed before reaching an exercise stub:\n{info.value}")
+
+
+# ------------------------------------------------------------------------------------------ the book's pages
+
+def _source(cell: dict) -> str:
+    return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else "".join(value)
+
+
+def long_code_lines(nb: dict, width: int = PAGE_WIDTH) -> list[str]:
+    """Every code line of ``nb`` (a notebook's JSON) longer than ``width``: cell index, line number, length."""
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        for j, line in enumerate(_source(cell).splitlines(), start=1):
+            if len(line) > width:
+                found.append(f"cell {i}, line {j} ({len(line)} characters): {line.strip()[:60]}…")
+    return found
+
+
+def long_output_lines(nb: dict, width: int = PAGE_WIDTH) -> list[str]:
+    """Every stored stream or text/plain output line of ``nb`` longer than ``width``."""
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        for output in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            if output["output_type"] == "stream":
+                texts = [("stream", _text(output["text"]))]
+            else:
+                texts = [(mime, _text(output.get("data", {})[mime])) for mime in ("text/plain",)
+                         if mime in output.get("data", {})]
+            for kind, text in texts:
+                for line in text.splitlines():
+                    if len(line) > width:
+                        found.append(f"cell {i}, {kind} output ({len(line)} characters): {line[:60]}…")
+    return found
+
+
+def first_code_cell_problem(nb: dict) -> "str | None":
+    """Why the first code cell (the setup cell) would not be folded in the book, or None."""
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    if not code:
+        return "no code cell"
+    tags = code[0].get("metadata", {}).get("tags", [])
+    return None if FOLD_TAG in tags else f"the first code cell has tags {tags}, not {FOLD_TAG!r}"
+
+
+def figures_without_alt_text(nb: dict) -> list[str]:
+    """Every code cell with an image/png output whose metadata gives myst-nb no alt text for it."""
+    found = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or not any("image/png" in o.get("data", {}) for o in cell.get("outputs", [])):
+            continue
+        alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+        if not isinstance(alt, str) or not alt.strip():
+            found.append(f"cell {i} ({_source(cell).strip().splitlines()[0][:50]}…)")
+    return found
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_no_code_line_is_wider_than_the_page(path: Path):
+    long = long_code_lines(json.loads(path.read_text()))
+    assert not long, (f"{path.name}: code lines over {PAGE_WIDTH} characters scroll sideways in the book; break "
+                      "them the way black would (edit the .md twin, then `jupytext --sync`):\n  " + "\n  ".join(long))
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_no_stored_text_output_is_wider_than_the_page(path: Path):
+    long = long_output_lines(json.loads(path.read_text()))
+    assert not long, (f"{path.name}: printed lines over {PAGE_WIDTH} characters are cut or scroll in the book; "
+                      "show rows of numbers as an eqhyp_utils.tables.Table, wrap other lines:\n  "
+                      + "\n  ".join(long))
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_the_setup_cell_is_folded_in_the_book(path: Path):
+    problem = first_code_cell_problem(json.loads(path.read_text()))
+    assert problem is None, f"{path.name}: {problem}; tag the setup cell {FOLD_TAG!r} so myst-nb folds its code"
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_every_figure_has_alt_text(path: Path):
+    missing = figures_without_alt_text(json.loads(path.read_text()))
+    assert not missing, (f"{path.name}: figures without alt text; give the cell the metadata "
+                         "mystnb: {image: {alt: ...}} (in the .md twin, the code cell's YAML header): "
+                         + ", ".join(missing))
+
+
+def test_the_page_checks_find_what_they_look_for():
+    """The four checks above on a made-up notebook that breaks each rule once (so they can fail)."""
+    figure = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}}
+    nb = {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "x" * 200},
+        {"cell_type": "code", "metadata": {"tags": ["nbval-skip"]}, "source": "import numpy\n" + "y = 1  #" + "-" * 90,
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": ["short\n", "w" * 89 + "\n"]}]},
+        {"cell_type": "code", "metadata": {}, "source": "plot()",
+         "outputs": [figure, {"output_type": "execute_result", "metadata": {}, "execution_count": 2,
+                              "data": {"text/plain": "v" * 100, "text/html": "<p>" + "h" * 200 + "</p>"}}]},
+        {"cell_type": "code", "metadata": {"mystnb": {"image": {"alt": "A rising curve."}}}, "source": "plot()",
+         "outputs": [figure]},
+    ]}
+    assert [f.split(" (")[0] for f in long_code_lines(nb)] == ["cell 1, line 2"]
+    assert [f.split(" (")[0] for f in long_output_lines(nb)] == ["cell 1, stream output", "cell 2, text/plain output"]
+    assert "nbval-skip" in first_code_cell_problem(nb)
+    assert [f.split(" (")[0] for f in figures_without_alt_text(nb)] == ["cell 2"]
+    nb["cells"][1]["metadata"]["tags"].append(FOLD_TAG)
+    nb["cells"][2]["metadata"]["mystnb"] = {"image": {"alt": " "}}
+    assert first_code_cell_problem(nb) is None and figures_without_alt_text(nb) == ["cell 2 (plot()…)"]

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import textwrap
 from typing import Any, Callable
 
 from ..errors import InvalidInputError
 
 Checker = Callable[[Any], "tuple[bool, str]"]
+#: The verdict is wrapped at spaces to this many characters, so that it fits the book's output blocks.
+VERDICT_WIDTH = 88
 _CHECKERS: dict[str, Checker] = {}
 
 
@@ -47,13 +50,17 @@ def exercise_labels() -> list[str]:
 
 
 def check(label: str, answer: Any, *, quiet: bool = False) -> bool:
-    """Check ``answer`` to exercise ``label``; print a verdict unless ``quiet``; return whether it is right."""
+    """Check ``answer`` to exercise ``label``; print a verdict unless ``quiet``; return whether it is right.
+
+    The verdict is wrapped at spaces to lines of at most :data:`VERDICT_WIDTH` characters.
+    """
     _load_all()
     if label not in _CHECKERS:
         raise InvalidInputError(f"unknown exercise {label!r}; known exercises: {', '.join(sorted(_CHECKERS))}.")
     ok, message = _CHECKERS[label](answer)
     if not quiet:
-        print(("Correct! " if ok else "Not yet: ") + message)
+        verdict = ("Correct! " if ok else "Not yet: ") + message
+        print(textwrap.fill(verdict, VERDICT_WIDTH, break_long_words=False, break_on_hyphens=False))
     return bool(ok)
 
 

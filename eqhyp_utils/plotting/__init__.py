@@ -7,7 +7,8 @@ the topic modules hold the figures of the notebooks and of the experiment report
 * :mod:`~eqhyp_utils.plotting.signal_propagation`: mean field against finite networks (notebooks 3, 4);
 * :mod:`~eqhyp_utils.plotting.equilibrium`: the Equilibrium Hypothesis's prediction (notebook 5);
 * :mod:`~eqhyp_utils.plotting.experiments`: the experiments against the prediction (notebooks 6, 7);
-* :mod:`~eqhyp_utils.plotting.report`: the figures written by the experiment report.
+* :mod:`~eqhyp_utils.plotting.report`: the figures written by the experiment report;
+* :mod:`~eqhyp_utils.plotting.interactive`: the still image of an interactive book figure.
 
 The widgets in :mod:`eqhyp_utils.widgets` only wire controls to these functions.
 
