@@ -37,12 +37,29 @@ def strip_volatile(notebook: nbformat.NotebookNode) -> None:
     notebook.metadata.pop("widgets", None)
 
 
+SKIPPED_SOURCE = "None  # tagged nbval-skip: not run when the notebook's outputs are stored"
+
+
 def execute(path: Path, timeout: int = 600) -> float:
-    """Execute ``path`` in place; return the wall time in seconds."""
+    """Execute ``path`` in place; return the wall time in seconds.
+
+    Cells tagged ``nbval-skip`` are run as a no-op (their source is restored before the notebook is
+    written), as nbval skips them: their outputs are not stored anyway, and a cell that displays a live
+    ipywidgets widget now and then leaves the client waiting on a kernel that has finished
+    (jupyter/nbclient#312).
+    """
     notebook = nbformat.read(path, as_version=4)
+    skipped = {i: cell.source for i, cell in enumerate(notebook.cells)
+               if cell.cell_type == "code" and "nbval-skip" in cell.metadata.get("tags", [])}
+    for i in skipped:
+        notebook.cells[i].source = SKIPPED_SOURCE
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    try:
+        NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        for i, source in skipped.items():
+            notebook.cells[i].source = source
     elapsed = time.perf_counter() - start
     strip_volatile(notebook)
     nbformat.write(notebook, path)

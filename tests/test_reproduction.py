@@ -32,9 +32,10 @@ REPRODUCED = [
     ("full", "fixed_budget", "depth_scaling", dict(depth=6, seed=0)),
     ("full", "fixed_budget", "datasets", dict(dataset="digits", depth=8, seed=0)),
     ("paper", "paper", "depth_scaling", dict(depth=9, seed=0)),
+    ("factorial", "factorial", "factorial.depth", dict(depth=9, seed=0)),
 ]
 #: Reproduced only under the other numeric path unless EQHYP_REPRODUCE_ALL=1 (see the module docstring).
-OTHER_PATH_ONLY = {"paper"}
+OTHER_PATH_ONLY = {"paper", "factorial"}
 
 
 def _on_other_path() -> bool:
