@@ -517,6 +517,20 @@ def chapter_urls(site: Site, html: Path) -> list[str]:
     return [f"{site.url}/{page}" for page in pages]
 
 
+CODE_OVERFLOW_JS = """
+return [...document.querySelectorAll('div.cell pre')]
+  .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 100));
+"""
+
+
+def code_overflow_problems(driver) -> list[str]:
+    """Code cells and text outputs of the page open in ``driver`` that scroll sideways at its window size (the
+    notebooks' lines are at most 88 characters, and book/_static/course.css sizes the code font to hold them)."""
+    return [f"a code or output block scrolls sideways (its longest line: {line!r})"
+            for line in driver.execute_script(CODE_OVERFLOW_JS)]
+
+
 def check_book(driver, html: Path, *, class_edition: bool, screenshot: Path | None = None) -> list[str]:
     """Read every chapter page of the book in ``html``; return the problems found, page by page."""
     from selenium.webdriver.support.ui import WebDriverWait
@@ -529,6 +543,7 @@ def check_book(driver, html: Path, *, class_edition: bool, screenshot: Path | No
             found = page_problems(report, expect_math=is_notebook or "notation" in url, expect_figure=False)
             if is_notebook:
                 found += chapter_reading_problems(report)
+                found += code_overflow_problems(driver)
             for solution in report["solutions"]:
                 if class_edition:
                     found.append("a solution is shown in the class edition")
@@ -553,6 +568,21 @@ def test_page_checks_catch_raw_tex_broken_images_and_tracebacks(browser, tmp_pat
     with Site(tmp_path) as site:
         problems = page_problems(read_page(browser, f"{site.url}/bad.html"), expect_math=True, expect_figure=True)
     assert len(problems) == 5, problems  # no math, raw TeX, a broken image, no figure, an error
+
+
+@needs_chromium
+def test_overflow_check_catches_a_code_line_wider_than_the_column(browser, tmp_path):
+    line = "x = 1  # " + "y" * 80
+    (tmp_path / "page.html").write_text(
+        '<html><head><link rel="stylesheet" href="course.css"></head><body style="width:700px">'
+        f'<div class="cell"><div class="highlight"><pre style="overflow:auto">{line}</pre></div></div>'
+        f'<div class="cell"><div class="highlight"><pre style="overflow:auto">{line * 2}</pre></div></div>'
+        "</body></html>", encoding="utf-8")
+    (tmp_path / "course.css").write_text((REPO_ROOT / "book" / "_static" / "course.css").read_text())
+    with Site(tmp_path) as site:
+        browser.get(f"{site.url}/page.html")
+        problems = code_overflow_problems(browser)
+    assert len(problems) == 1 and "yyyy" in problems[0], problems   # 89 characters fit, 178 do not
 
 
 @needs_chromium
