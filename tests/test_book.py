@@ -110,7 +110,7 @@ def _interactive_cell() -> dict:
 
     figure = interactive_figure()
     outputs = [{"output_type": "display_data", **output} for output in figure_outputs(figure)]
-    return _code("equilibrium_explorer(activations=('relu', 'tanh'), sigma_b2_values=(0.0, 0.05), depths=(6, 16))",
+    return _code("equilibrium_explorer(\n    activations=('relu', 'tanh'), sigma_b2_values=(0.0, 0.05), depths=(6, 16)\n)",
                  *outputs, alt=figure.alt)
 
 
@@ -526,7 +526,7 @@ return [...document.querySelectorAll('div.cell pre')]
 
 def code_overflow_problems(driver) -> list[str]:
     """Code cells and text outputs of the page open in ``driver`` that scroll sideways at its window size (the
-    notebooks' lines are at most 88 characters, and book/_static/course.css sizes the code font to hold them)."""
+    notebooks' lines are at most 88 characters, and book/_theme/course.css sizes the code font to hold them)."""
     return [f"a code or output block scrolls sideways (its longest line: {line!r})"
             for line in driver.execute_script(CODE_OVERFLOW_JS)]
 
@@ -578,7 +578,7 @@ def test_overflow_check_catches_a_code_line_wider_than_the_column(browser, tmp_p
         f'<div class="cell"><div class="highlight"><pre style="overflow:auto">{line}</pre></div></div>'
         f'<div class="cell"><div class="highlight"><pre style="overflow:auto">{line * 2}</pre></div></div>'
         "</body></html>", encoding="utf-8")
-    (tmp_path / "course.css").write_text((REPO_ROOT / "book" / "_static" / "course.css").read_text())
+    (tmp_path / "course.css").write_text((REPO_ROOT / "book" / "_theme" / "course.css").read_text())
     with Site(tmp_path) as site:
         browser.get(f"{site.url}/page.html")
         problems = code_overflow_problems(browser)
