@@ -96,6 +96,8 @@ def test_lr_slope_recovers_a_known_slope_per_doubling():
                            if r.depth == 9 and r.dataset == "mnist" else 4)
     out = lr_slope(grids["factorial.lr"], summaries, "loss<0.02")
     assert out["n"] == 3 and out["mean"] == pytest.approx(1.5) and out["lo"] == pytest.approx(1.5)
+    # without the largest rate: 3 → 4 over one doubling
+    assert lr_slope(grids["factorial.lr"], summaries, "loss<0.02", max_lr=0.002)["mean"] == pytest.approx(1.0)
     with pytest.raises(InvalidInputError):
         lr_slope(grids["factorial.depth"], summaries)
 
@@ -115,6 +117,11 @@ def test_configuration_level_interval_is_the_regression_on_depth_means():
     assert fit.method == "configuration level (t)"
     with pytest.raises(InvalidInputError):
         configuration_level_power_law({10: [1.0], 20: [2.0]})     # two depths leave no degree of freedom
+    arithmetic = configuration_level_power_law(peaks, mean="arithmetic")
+    ref_a = stats.linregress(x, [np.log(np.mean(peaks[L])) for L in sorted(peaks)])
+    assert arithmetic.exponent == pytest.approx(ref_a.slope) and "log of mean" in arithmetic.method
+    with pytest.raises(InvalidInputError):
+        configuration_level_power_law(peaks, mean="median")
 
 
 def test_configuration_level_interval_sees_what_the_seed_bootstrap_cannot():
@@ -144,6 +151,10 @@ def test_cross_grid_fraction_is_fitted_on_one_series_and_scored_on_unseen_runs()
     # f = 0.285, the smallest fraction that fits a exactly, puts L = 39 and 49 at ⌊11.4 + ½⌋ = 11 and
     # ⌊14.25 + ½⌋ = 14, one layer short of their peaks 12 and 15
     assert row["fraction"] == 0.285 and row["fraction_out_of_sample"]["mae"] == pytest.approx(1.0)
+    # the EH stub puts every configuration at layer 5: errors |5 − 12| = 7 and |5 − 15| = 10 per run,
+    # the fraction's 1 and 1: per-configuration differences −6 and −9
+    assert row["fraction_minus_EH"]["per_configuration"] == [-6.0, -9.0]
+    assert row["fraction_minus_EH"]["mean"] == -7.5 and row["fraction_minus_EH"]["configs"] == 2
 
 
 def test_factorial_report_and_figure_data_from_hand_made_results():

@@ -78,20 +78,24 @@ def _check_level(level: float, n_boot: int = 1) -> None:
 
 
 def configuration_level_power_law(peaks_by_depth: Mapping[int, Sequence[float]], *,
-                                  level: float = 0.95) -> PowerLawFit:
+                                  level: float = 0.95, mean: str = "log") -> PowerLawFit:
     r"""Fit :math:`\overline{\log \text{peak}}_d = \log a + \beta \log L_d` to the per-depth means of
     log peak and give β a Student-t interval on (depths − 2) degrees of freedom.
 
     The interval of a random-intercept model in a balanced design: the residual scatter of the
     depth means about the line — seed noise plus whatever moves a whole depth — sets its width.
-    Needs ≥ 3 depths (one degree of freedom).
+    Needs ≥ 3 depths (one degree of freedom). ``mean="arithmetic"`` fits the log of each depth's
+    mean peak instead, :math:`\log \overline{\text{peak}}_d`, which weighs a seed that peaks at
+    layer 1 less than the mean of logs does (log 1 = 0).
     """
+    if mean not in ("log", "arithmetic"):
+        raise InvalidInputError(f"mean must be 'log' or 'arithmetic', got {mean!r}.")
     from scipy import stats
 
     _check_level(level)
     depths, samples = _samples(peaks_by_depth, minimum_depths=3)
     x = np.log(np.asarray(depths, dtype=np.float64))
-    y = np.array([np.log(s).mean() for s in samples])
+    y = np.array([np.log(s).mean() if mean == "log" else np.log(s.mean()) for s in samples])
     beta, log_a = np.polyfit(x, y, 1)
     residuals = y - (log_a + beta * x)
     dof = len(x) - 2
@@ -99,7 +103,8 @@ def configuration_level_power_law(peaks_by_depth: Mapping[int, Sequence[float]],
     half = float(stats.t.ppf(0.5 + level / 2, dof)) * se
     return PowerLawFit(exponent=float(beta), prefactor=float(np.exp(log_a)),
                        interval=(float(beta - half), float(beta + half)),
-                       n_points=int(sum(len(s) for s in samples)), n_boot=0, method="configuration level (t)")
+                       n_points=int(sum(len(s) for s in samples)), n_boot=0,
+                       method="configuration level (t)" + ("" if mean == "log" else ", log of mean peak"))
 
 
 def cluster_bootstrap_power_law(peaks_by_depth: Mapping[int, Sequence[float]], *, n_boot: int = 2000,

@@ -34,7 +34,7 @@ from ..errors import InvalidInputError
 from .config import Grid, RunConfig, configuration_key
 from .depth_scaling import bootstrap_power_law, cluster_bootstrap_power_law, configuration_level_power_law
 from .scoreboard import (NOISE_CEILING, ConfigurationSummary, _fraction_layer, fit_fraction,
-                         loco_fraction_predictions, noise_ceiling_predictions, paired_bootstrap, score)
+                         loco_fraction_predictions, noise_ceiling_predictions, score)
 
 __all__ = ["ARM_PREFIX", "SHIFT_PROTOCOLS", "student_t_interval", "arm_factor", "arm_levels", "paired_shift",
            "shift_rows", "lr_slope", "depth_exponent_rows", "cross_grid_fraction_rows", "format_shift_table",
@@ -161,19 +161,22 @@ def shift_rows(grids: Mapping[str, Grid], summaries: Sequence[ConfigurationSumma
 
 
 def lr_slope(grid: Grid, summaries: Sequence[ConfigurationSummary], protocol: str = "loss<0.02",
-             level: float = 0.95) -> dict[str, Any]:
+             level: float = 0.95, max_lr: "float | None" = None) -> dict[str, Any]:
     """Layers the peak moves per doubling of the learning rate: per seed, the least-squares slope of
-    its peaks on log₂ lr over the levels it reached (≥ 2); the mean over seeds with a t interval."""
+    its peaks on log₂ lr over the levels it reached (≥ 2; only those ≤ ``max_lr`` if given); the mean
+    over seeds with a t interval."""
     if arm_factor(grid) != "lr":
         raise InvalidInputError(f"grid {grid.name!r} does not vary the learning rate.")
     per_seed: dict[int, list[tuple[float, float]]] = {}
     for value, s in arm_levels(grid, summaries):
+        if max_lr is not None and value > max_lr:
+            continue
         for seed, peak in _peaks_by_seed(s, protocol).items():
             per_seed.setdefault(seed, []).append((math.log2(value), peak))
     slopes = {seed: float(np.polyfit(*zip(*pts), 1)[0]) for seed, pts in sorted(per_seed.items())
               if len({x for x, _ in pts}) >= 2}
     out = student_t_interval(list(slopes.values()), level)
-    out.update({"protocol": protocol, "per_seed": slopes,
+    out.update({"protocol": protocol, "max_lr": max_lr, "per_seed": slopes,
                 "levels_per_seed": {seed: len(per_seed[seed]) for seed in slopes}})
     return out
 
@@ -194,6 +197,8 @@ def depth_exponent_rows(series: Mapping[str, Sequence[ConfigurationSummary]], pr
                                    "learning_rates": sorted({by_depth[L].config["lr"] for L in peaks}),
                                    "runs": sum(len(v) for v in peaks.values())}
             if len(peaks) >= 3:
+                arithmetic = configuration_level_power_law(peaks, mean="arithmetic")
+                row["log_of_mean"] = {"exponent": arithmetic.exponent, "interval": list(arithmetic.interval)}
                 fits = {"seeds within depth": bootstrap_power_law(peaks, n_boot=n_boot, seed=0),
                         "configuration level (t)": configuration_level_power_law(peaks),
                         "two-stage bootstrap": cluster_bootstrap_power_law(peaks, n_boot=n_boot, seed=0)}
@@ -225,8 +230,8 @@ def cross_grid_fraction_rows(series: Mapping[str, Sequence[ConfigurationSummary]
     """For each series A in ``fitted_on`` and each other series B: the fraction f fitted on all of A's
     runs, scored on B's runs (out of sample: configurations of B that A holds too are left out); beside it, on the same runs of B, the leave-one-
     configuration-out fraction fitted within B, the EH, the middle layer and the noise ceiling, and
-    MAE(fraction) − MAE(EH) on those runs with a paired bootstrap interval over B's configurations
-    (:func:`~eqhyp_utils.experiments.scoreboard.paired_bootstrap`)."""
+    MAE(fraction) − MAE(EH) per configuration of B, averaged, with a Student-t interval over those
+    configurations (a handful: a bootstrap over so few has too few distinct resamples)."""
     rows = []
     for a in fitted_on:
         depths, peaks = _runs(series[a], protocol)
@@ -252,8 +257,12 @@ def cross_grid_fraction_rows(series: Mapping[str, Sequence[ConfigurationSummary]
             row[NOISE_CEILING] = score(ceiling)
             per_config = lambda predict: [[(predict(s), p) for p in s.peaks.get(protocol, []) if p is not None]  # noqa: E731
                                           if predict(s) is not None else [] for s in target]
-            row["fraction_minus_EH"] = paired_bootstrap(per_config(lambda s: fraction[s.key]),
-                                                        per_config(lambda s: s.predictions.get("EH")), seed=0)
+            fraction_pairs = per_config(lambda s: fraction[s.key])
+            eh_pairs = per_config(lambda s: s.predictions.get("EH"))
+            differences = [float(np.mean([abs(p - m) for p, m in fp]) - np.mean([abs(p - m) for p, m in ep]))
+                           for fp, ep in zip(fraction_pairs, eh_pairs) if fp and ep]
+            row["fraction_minus_EH"] = {**student_t_interval(differences), "configs": len(differences),
+                                        "per_configuration": differences}
             rows.append(row)
     return rows
 
@@ -301,7 +310,8 @@ def format_shift_table(rows: Sequence[Mapping[str, Any]], protocol: str) -> str:
 def format_exponent_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """Markdown: each depth series' exponent and its three 95 % intervals, with the EH's slope."""
     lines = ["| series | learning rate | protocol | depths L | runs | exponent | configuration level (t) "
-             "[primary] | two-stage bootstrap | seeds within depth | EH slope |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "[primary] | two-stage bootstrap | seeds within depth | log of mean peak (t) | EH slope |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "intervals" not in r:
             continue
@@ -311,20 +321,22 @@ def format_exponent_table(rows: Sequence[Mapping[str, Any]]) -> str:
         lines.append(f"| {r['series']} | {lrs} | {r['protocol']} | {', '.join(map(str, r['depths']))} | {r['runs']} | "
                      f"{r['exponent']:.2f} | {r['exponent_of_means']:.2f} {cell('configuration level (t)')} | "
                      f"{cell('two-stage bootstrap')} | {cell('seeds within depth')} | "
+                     f"{r['log_of_mean']['exponent']:.2f} [{r['log_of_mean']['interval'][0]:.2f}, "
+                     f"{r['log_of_mean']['interval'][1]:.2f}] | "
                      + ("n/a" if r["eh_slope"] is None else f"{r['eh_slope']:.2f}") + " |")
     return "\n".join(lines)
 
 
-def _bootstrap_cell(b: Mapping[str, float]) -> str:
+def _difference_cell(b: Mapping[str, float]) -> str:
     if not b.get("configs"):
         return "n/a"
-    return f"{b['diff']:+.2f} [{b['lo']:+.2f}, {b['hi']:+.2f}] ({b['configs']})"
+    return f"{_interval(b)} ({b['configs']})"
 
 
 def format_fraction_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """Markdown: out-of-sample depth fractions beside the other predictors on the same runs."""
     lines = ["| fitted on | scored on | protocol | f | runs | fraction, out of sample | fraction, leave-one-out within "
-             "| EH | middle | noise ceiling | fraction − EH [95 %] (configurations) |",
+             "| EH | middle | noise ceiling | fraction − EH per configuration [95 % t] (configurations) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def cell(s: Mapping[str, float]) -> str:
@@ -334,7 +346,7 @@ def format_fraction_table(rows: Sequence[Mapping[str, Any]]) -> str:
         lines.append(f"| {r['fitted_on']} | {r['scored_on']} | {r['protocol']} | {r['fraction']:g} | "
                      f"{r['fraction_out_of_sample']['n']} | {cell(r['fraction_out_of_sample'])} | "
                      f"{cell(r['fraction_loco_within'])} | {cell(r['EH'])} | {cell(r['middle'])} | "
-                     f"{cell(r[NOISE_CEILING])} | {_bootstrap_cell(r['fraction_minus_EH'])} |")
+                     f"{cell(r[NOISE_CEILING])} | {_difference_cell(r['fraction_minus_EH'])} |")
     return "\n".join(lines)
 
 
@@ -368,16 +380,21 @@ def factorial_report(grids: Mapping[str, Grid], summaries: Sequence[Configuratio
         md += [f"## Shifts, protocol `{protocol}`", "", format_shift_table(rows, protocol), ""]
     lr_arms = [g for g in arms.values() if arm_factor(g) == "lr"]
     if lr_arms:
+        rates = sorted({r.lr for r in lr_arms[0].runs})
         slopes = {p: lr_slope(lr_arms[0], summaries, p) for p in SHIFT_PROTOCOLS}
+        below = {p: lr_slope(lr_arms[0], summaries, p, max_lr=rates[-2]) for p in SHIFT_PROTOCOLS}
         data["lr_slope"] = slopes
+        data["lr_slope_without_largest"] = below
         md += ["## The learning rate's effect as a slope", "",
                "Per seed, the least-squares slope of the peak on log₂ lr over the levels of "
                f"`{lr_arms[0].name}` that seed reached; mean over seeds, 95 % t interval (layers per doubling of "
-               "the learning rate; the EH predicts 0).", "",
-               "| protocol | seeds | layers per doubling [95 % t interval] | per seed |", "|---|---|---|---|"]
-        for p, s in slopes.items():
-            per = ", ".join(f"{v:+.2f}" for v in s["per_seed"].values())
-            md.append(f"| {p} | {s['n']} | {_interval(s)} | {per} |")
+               f"the learning rate; the EH predicts 0). Over all rates ({rates[0]:g}–{rates[-1]:g}), and without "
+               f"the largest ({rates[0]:g}–{rates[-2]:g}).", "",
+               "| rates | protocol | seeds | layers per doubling [95 % t interval] | per seed |", "|---|---|---|---|---|"]
+        for label, table in ((f"{rates[0]:g}–{rates[-1]:g}", slopes), (f"{rates[0]:g}–{rates[-2]:g}", below)):
+            for p, s in table.items():
+                per = ", ".join(f"{v:+.2f}" for v in s["per_seed"].values())
+                md.append(f"| {label} | {p} | {s['n']} | {_interval(s)} | {per} |")
         md.append("")
     series: dict[str, Sequence[ConfigurationSummary]] = {}
     depth_arms = [g for g in arms.values() if arm_factor(g) == "depth"]
@@ -409,8 +426,8 @@ def factorial_report(grids: Mapping[str, Grid], summaries: Sequence[Configuratio
                "f fitted on every run of one depth series (grid step 0.005, minimum MAE), then scored on runs it "
                "never saw; beside it, on the same runs, the fraction fitted leave-one-configuration-out within "
                "them (in sample), the EH (nothing fitted), the middle layer and the noise ceiling. Cells: MAE in "
-               "layers / runs within ±1 layer. Last column: MAE(fraction) − MAE(EH) on those runs, 95 % paired "
-               "bootstrap over their configurations (2000 resamples; few configurations make it rough).", "",
+               "layers / runs within ±1 layer. Last column: MAE(fraction) − MAE(EH) per configuration of the scored "
+               "runs, averaged, with a 95 % Student-t interval over those configurations.", "",
                format_fraction_table(fractions), ""]
     return "\n".join(md) + "\n", data
 
